@@ -1,0 +1,177 @@
+/**
+ * Starts and stops the data services as child processes: FerretDB (SQLite
+ * backend) and redis-server. `npm start` uses them when MONGODB_URI/REDIS_URL
+ * are unset; the test setup uses them so tests never touch a developer's data
+ * and can stop and restart a service to test outages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+
+export const FERRETDB_BINARY = fileURLToPath(new URL('../.tools/ferretdb', import.meta.url));
+
+export interface ManagedService {
+  name: string;
+  port: number;
+  url: string;
+  /** Starts the process (again, after `stop`), with the same port and data directory. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A port the OS reports free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function portIsOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(port, host);
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, child: ChildProcess, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} while starting`);
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not answer within ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess | undefined, timeoutMs = 5_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function managed(
+  name: string,
+  port: number,
+  url: string,
+  launch: () => ChildProcess,
+  answers: () => Promise<boolean>,
+): ManagedService {
+  let child: ChildProcess | undefined;
+  return {
+    name,
+    port,
+    url,
+    async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      child = launch();
+      const started = child;
+      // The log is only worth reading when the service dies on its own.
+      let output = '';
+      started.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+      started.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+      try {
+        await waitUntil(name, answers, started);
+      } catch (error) {
+        await stopChild(started);
+        throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${output}`);
+      }
+    },
+    async stop() {
+      await stopChild(child);
+    },
+  };
+}
+
+export interface FerretDBOptions {
+  port: number;
+  dataDir: string;
+  database?: string;
+}
+
+export function ferretDB({ port, dataDir, database = 'orders' }: FerretDBOptions): ManagedService {
+  if (!existsSync(FERRETDB_BINARY)) {
+    throw new Error('FerretDB is not built yet: run `node scripts/setup.mjs test` (npm start and npm test do it for you)');
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const address = `127.0.0.1:${port}`;
+  return managed(
+    'FerretDB',
+    port,
+    `mongodb://${address}/${database}`,
+    () => spawn(FERRETDB_BINARY, ['-listen', address, '-sqlite-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    async () => {
+      const client = new MongoClient(`mongodb://${address}/`, { serverSelectionTimeoutMS: 500, directConnection: true });
+      try {
+        await client.db('admin').command({ ping: 1 });
+        return true;
+      } finally {
+        await client.close();
+      }
+    },
+  );
+}
+
+export interface RedisServerOptions {
+  port: number;
+  dataDir: string;
+  /** Keep an append-only file, so queued jobs survive a restart of this Redis. */
+  persist?: boolean;
+}
+
+export function redisServer({ port, dataDir, persist = false }: RedisServerOptions): ManagedService {
+  mkdirSync(dataDir, { recursive: true });
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''];
+  args.push('--appendonly', persist ? 'yes' : 'no', '--maxmemory-policy', 'noeviction');
+  return managed(
+    'redis-server',
+    port,
+    `redis://127.0.0.1:${port}`,
+    () => spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+    async () => {
+      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } finally {
+        client.disconnect();
+      }
+    },
+  );
+}
+
+/** True when a Redis answers PING at `url` within a second. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `npm start`: the whole system on one machine. Brings up the data services
+ * that are not configured (FerretDB on SQLite under .data/, and the local Redis
+ * or a redis-server of its own), then one API and one worker process, and stops
+ * them all on Ctrl-C / SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, defaults, parseConfig, readEnvironment } from '../src/env.js';
+import { ferretDB, freePort, portIsOpen, redisAnswers, redisServer, type ManagedService } from './embedded-services.js';
+
+const say = (message: string) => process.stderr.write(`[start] ${message}\n`);
+const DATA_DIR = join(process.cwd(), '.data');
+const LOCAL_REDIS = 'redis://127.0.0.1:6379';
+
+const raw = readEnvironment();
+let config;
+try {
+  config = parseConfig(raw);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const line of error.lines) say(`Invalid configuration: ${line}`);
+  process.exit(1);
+}
+
+const services: ManagedService[] = [];
+const children: ChildProcess[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say('stopping…');
+  // Children first, so they can finish in-flight work against live data services.
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  for (const service of services.reverse()) await service.stop();
+  say('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function bringUpMongo(): Promise<string> {
+  if (raw.MONGODB_URI) {
+    say(`MongoDB: using MONGODB_URI`);
+    return raw.MONGODB_URI;
+  }
+  const port = (await portIsOpen(27017)) ? await freePort() : 27017;
+  const service = ferretDB({ port, dataDir: join(DATA_DIR, 'ferretdb') });
+  say(`MongoDB: MONGODB_URI is unset, starting FerretDB (SQLite under .data/ferretdb) on port ${port}…`);
+  await service.start();
+  services.push(service);
+  return service.url;
+}
+
+async function bringUpRedis(): Promise<string> {
+  if (raw.REDIS_URL) {
+    say('Redis: using REDIS_URL');
+    return raw.REDIS_URL;
+  }
+  if (await redisAnswers(LOCAL_REDIS)) {
+    say(`Redis: REDIS_URL is unset, using the local Redis at ${LOCAL_REDIS}`);
+    return LOCAL_REDIS;
+  }
+  const port = (await portIsOpen(6380)) ? await freePort() : 6380;
+  say(`Redis: nothing answers at ${LOCAL_REDIS}; starting redis-server (data under .data/redis) on port ${port}…`);
+  const service = redisServer({ port, dataDir: join(DATA_DIR, 'redis'), persist: true });
+  await service.start();
+  services.push(service);
+  return service.url;
+}
+
+function launch(role: 'api' | 'worker', entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: 'inherit' });
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${role} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    void stopAll(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForReady(url: string, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (response?.ok) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+try {
+  const env = { ...process.env, MONGODB_URI: await bringUpMongo(), REDIS_URL: await bringUpRedis() };
+  launch('api', 'src/index.ts', env);
+  launch('worker', 'workers/index.ts', env);
+
+  const url = `http://localhost:${config.PORT}`;
+  if (await waitForReady(url)) {
+    const password = raw.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : defaults.DEV_ADMIN_PASSWORD;
+    say(`ready: ${url}  (API docs: ${url}/openapi.json)`);
+    if (config.ADMIN_PASSWORD) say(`admin sign-in: ${config.ADMIN_EMAIL} / ${password}`);
+    say('press Ctrl-C to stop');
+  } else if (!stopping) {
+    say(`${url}/readyz did not turn ready within 60 s; see the logs above`);
+  }
+} catch (error) {
+  say(`ERROR: ${(error as Error).message}`);
+  await stopAll(1);
+}

@@ -1,0 +1,60 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Deps } from './deps.js';
+import { authRouter } from './features/auth/auth.handlers.js';
+import { catalogRouter } from './features/catalog/catalog.handlers.js';
+import { healthRouter } from './features/health/health.handlers.js';
+import { usersRouter } from './features/users/users.handlers.js';
+import { AppError } from './lib/errors.js';
+import { createRouter, handleError, problemResponse, type AppEnv } from './lib/http.js';
+
+/** The feature routers mounted under `/api`, in one list so docs and tests can walk it. */
+export const API_ROUTERS = [authRouter, usersRouter, catalogRouter] as const;
+
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(async (c, next) => {
+    const log = deps.log.child({ requestId: c.get('requestId') });
+    c.set('log', log);
+    const started = performance.now();
+    await next();
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+
+  app.route('/', healthRouter(deps));
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+  for (const router of API_ROUTERS) app.route('/api', router(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Order backend API',
+      version: '0.1.0',
+      description: 'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details.',
+    },
+  });
+
+  app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError(handleError);
+  return app;
+}

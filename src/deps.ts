@@ -1,0 +1,13 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './env.js';
+import type { Logger } from './lib/logger.js';
+import type { TokenService } from './lib/tokens.js';
+
+/** What the HTTP layer is built from; created once per process in `index.ts`. */
+export interface Deps {
+  config: Config;
+  log: Logger;
+  tokens: TokenService;
+  /** The fail-fast connection for caches, locks and rate limits. */
+  redis: Redis;
+}

@@ -1,0 +1,54 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+
+const productSchema = new Schema(
+  {
+    sellerId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    name: { type: String, required: true, trim: true },
+    sku: { type: String, required: true, trim: true },
+    /** Minor units (paise/cents) of the configured currency. */
+    price: { type: Number, required: true, min: 0 },
+    stock: { type: Number, required: true, min: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+// Serves the "sku is unique per seller" rule and look-ups by seller + sku.
+productSchema.index({ sellerId: 1, sku: 1 }, { unique: true });
+// Serves `GET /products?sellerId=` sorted newest first.
+productSchema.index({ sellerId: 1, createdAt: -1 });
+// Serves the unfiltered catalog list sorted newest first.
+productSchema.index({ createdAt: -1 });
+
+export type ProductDoc = InferSchemaType<typeof productSchema> & {
+  _id: Types.ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const Product = model('Product', productSchema);
+
+export interface PublicProduct {
+  id: string;
+  sellerId: string;
+  name: string;
+  sku: string;
+  price: number;
+  currency: string;
+  stock: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toPublicProduct(product: ProductDoc, currency: string): PublicProduct {
+  return {
+    id: product._id.toHexString(),
+    sellerId: product.sellerId.toHexString(),
+    name: product.name,
+    sku: product.sku,
+    price: product.price,
+    currency,
+    stock: product.stock,
+    createdAt: product.createdAt.toISOString(),
+    updatedAt: product.updatedAt.toISOString(),
+  };
+}

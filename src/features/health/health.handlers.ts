@@ -1,0 +1,56 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../lib/errors.js';
+import { createRouter } from '../../lib/http.js';
+import { json, ProblemSchema } from '../../lib/openapi.js';
+import { pingMongo } from '../../lib/mongo.js';
+import { pingRedis } from '../../lib/redis.js';
+
+const ChecksSchema = z.object({ mongodb: z.enum(['up', 'down']), redis: z.enum(['up', 'down']) });
+const ReadinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), checks: ChecksSchema }).openapi('Readiness');
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['operations'],
+  summary: 'The process is up',
+  responses: { 200: json(z.object({ status: z.literal('ok') }), 'Always, while the process runs') },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['operations'],
+  summary: 'MongoDB and Redis are reachable',
+  responses: {
+    200: json(ReadinessSchema, 'Both data services answer'),
+    503: {
+      description: 'At least one data service does not answer; `detail` names it',
+      content: { 'application/problem+json': { schema: ProblemSchema.extend({ checks: ChecksSchema }) } },
+    },
+  },
+});
+
+const state = (check: Promise<void>) =>
+  check.then(
+    () => 'up' as const,
+    () => 'down' as const,
+  );
+
+export function healthRouter({ redis }: Deps) {
+  const router = createRouter();
+  router.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  router.openapi(readyz, async (c) => {
+    const [mongodb, redisState] = await Promise.all([state(pingMongo()), state(pingRedis(redis))]);
+    const checks = { mongodb, redis: redisState };
+    if (mongodb === 'up' && redisState === 'up') return c.json({ status: 'ready' as const, checks }, 200);
+    const down = Object.entries(checks)
+      .filter(([, value]) => value === 'down')
+      .map(([name]) => name);
+    throw new AppError('unavailable', `not ready: ${down.join(' and ')} unreachable`, {
+      extra: { checks },
+      headers: { 'Retry-After': '5' },
+    });
+  });
+  return router;
+}

@@ -1,0 +1,47 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+import { ROLES } from '../../lib/tokens.js';
+
+const userSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true },
+    // Stored lower-cased so the unique index is case-insensitive.
+    email: { type: String, required: true, lowercase: true, trim: true },
+    passwordHash: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true, default: 'customer' },
+    phone: { type: String },
+    shopName: { type: String },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+// Serves login and the duplicate-email check; unique makes concurrent registrations safe.
+userSchema.index({ email: 1 }, { unique: true });
+// Serves the admin's user list filtered by role, newest first.
+userSchema.index({ role: 1, createdAt: -1 });
+
+export type UserDoc = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+
+export const User = model('User', userSchema);
+
+/** What the API shows of a user: never the password hash. */
+export interface PublicUser {
+  id: string;
+  name: string;
+  email: string;
+  role: (typeof ROLES)[number];
+  phone?: string;
+  shopName?: string;
+  createdAt: string;
+}
+
+export function toPublicUser(user: UserDoc): PublicUser {
+  return {
+    id: user._id.toHexString(),
+    name: user.name,
+    email: user.email,
+    role: user.role,
+    ...(user.phone ? { phone: user.phone } : {}),
+    ...(user.shopName ? { shopName: user.shopName } : {}),
+    createdAt: user.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,130 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, ErrorHandler, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import mongoose from 'mongoose';
+import { AppError, formatPath, toProblem, type ErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+import { isDatabaseUnavailable, isDuplicateKeyError } from './mongo.js';
+import type { Principal, Role, TokenService } from './tokens.js';
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+  };
+}
+
+/**
+ * A router whose validation failures become problem details. Every feature
+ * builds its routes on this so request schemas and the OpenAPI document are
+ * the same zod objects.
+ */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const prefix = result.target === 'json' ? [] : [result.target];
+      const errors = result.error.issues.map((issue) => ({
+        path: formatPath([...prefix, ...issue.path]),
+        message: issue.message,
+      }));
+      throw new AppError('validation', 'The request has invalid fields; see `errors`.', { errors });
+    },
+  });
+}
+
+export function requireAuth(tokens: TokenService): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match?.[1]) {
+      throw new AppError('unauthorized', 'a Bearer token is required', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    }
+    c.set('principal', await tokens.verify(match[1]));
+    await next();
+  };
+}
+
+/** Lets through only callers whose role is listed; ownership is the service's job. */
+export function allowRoles(...roles: Role[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { role } = c.get('principal');
+    if (!roles.includes(role)) {
+      throw new AppError('forbidden', `this action needs one of the roles: ${roles.join(', ')}`);
+    }
+    await next();
+  };
+}
+
+export const ObjectIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{24}$/, 'expected a 24-character hex id')
+  .openapi({ example: '665f1c2e8b3f4a0012345678' });
+
+export const IdParamsSchema = z.object({ id: ObjectIdSchema.openapi({ param: { name: 'id', in: 'path' } }) });
+
+const PROBLEM_TYPE = 'application/problem+json';
+
+export function problemResponse(c: Context, error: AppError): Response {
+  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+  return c.body(JSON.stringify(toProblem(error, c.req.path)), error.status as 400, { 'Content-Type': PROBLEM_TYPE });
+}
+
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** Turns anything thrown into an AppError; unknown errors become a bare 500. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return new AppError(code, error.message || 'request refused', { cause: error });
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('unavailable', 'the database is unreachable; try again shortly', {
+      headers: { 'Retry-After': '5' },
+      cause: error,
+    });
+  }
+  if (isRedisUnavailable(error)) {
+    return new AppError('unavailable', 'Redis is unreachable; try again shortly', {
+      headers: { 'Retry-After': '5' },
+      cause: error,
+    });
+  }
+  // Defensive: schemas should stop these before the database sees them.
+  if (error instanceof mongoose.Error.CastError) {
+    return new AppError('validation', `invalid value for ${error.path}`, { cause: error });
+  }
+  if (isDuplicateKeyError(error)) {
+    return new AppError('conflict', 'a record with the same unique value already exists', { cause: error });
+  }
+  return new AppError('internal', 'An unexpected error occurred.', { cause: error });
+}
+
+function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /enableOfflineQueue options is false|Connection is closed|ECONNREFUSED .*:\d+$/.test(error.message)
+  );
+}
+
+export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  const appError = toAppError(error);
+  const log = c.get('log');
+  if (appError.status >= 500) {
+    // The real cause stays in the log; the client gets the generic detail only.
+    log?.error({ err: error, status: appError.status }, 'request failed');
+  }
+  return problemResponse(c, appError);
+};

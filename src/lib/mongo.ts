@@ -1,0 +1,73 @@
+import mongoose from 'mongoose';
+import type { Config } from '../env.js';
+import type { Logger } from './logger.js';
+import { retryUntilDone, withTimeout } from './async.js';
+
+/**
+ * Commands fail fast instead of queueing while the database is away: a request
+ * then gets a 503 within the server-selection timeout rather than hanging, and
+ * nothing is half-written behind the caller's back.
+ */
+mongoose.set('bufferCommands', false);
+mongoose.set('strictQuery', true);
+// Indexes are built by `ensureIndexes` at start-up, where a failure is visible.
+mongoose.set('autoIndex', false);
+
+/**
+ * Connects, retrying with capped exponential backoff until it succeeds or
+ * `signal` aborts. Once connected the driver itself reconnects after outages,
+ * so a database that comes back later is picked up without a restart.
+ */
+export async function connectMongo(config: Config, log: Logger, signal?: AbortSignal): Promise<void> {
+  await retryUntilDone(
+    async () => {
+      await mongoose.connect(config.MONGODB_URI, {
+        serverSelectionTimeoutMS: config.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+        heartbeatFrequencyMS: 2_000,
+        maxPoolSize: 50,
+      });
+    },
+    (error, retryInMs) => log.warn({ err: error.message, retryInMs }, 'MongoDB not reachable yet'),
+    signal,
+  );
+  log.info('connected to MongoDB');
+}
+
+export async function disconnectMongo(): Promise<void> {
+  await mongoose.disconnect();
+}
+
+export async function pingMongo(timeoutMs = 1_500): Promise<void> {
+  const db = mongoose.connection.db;
+  if (mongoose.connection.readyState !== 1 || !db) throw new Error('not connected');
+  await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'ping timed out');
+}
+
+/** Builds every registered model's indexes; safe to run on every start. */
+export async function ensureIndexes(): Promise<void> {
+  for (const model of Object.values(mongoose.models)) {
+    await model.createIndexes();
+  }
+}
+
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** True when `error` means "the database cannot be reached", not "the request is wrong". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
+  // Before the first connection mongoose refuses commands with a plain MongooseError.
+  return error.name === 'MongooseError' && mongoose.connection.readyState !== 1;
+}
+
+export function isDuplicateKeyError(error: unknown): error is Error & { keyPattern?: Record<string, unknown> } {
+  return error instanceof Error && (error as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import type { Config } from './env.js';
+import { ensureAdmin } from './features/users/users.service.js';
+import { retryUntilDone } from './lib/async.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { connectMongo, disconnectMongo, ensureIndexes } from './lib/mongo.js';
+import { closeRedis, createRedis } from './lib/redis.js';
+import { TokenService } from './lib/tokens.js';
+
+export interface ApiServer {
+  port: number;
+  log: Logger;
+  /** Settles once MongoDB is connected, indexes exist and the admin is bootstrapped. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts listening at once, so `/healthz` answers and `/readyz` can say what is
+ * missing, then connects to MongoDB in the background, retrying until it can.
+ */
+export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
+  const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
+  const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
+  const app = createApp({ config, log, tokens, redis });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, host: config.HOST }, 'api listening');
+
+  const stopStartup = new AbortController();
+  const ready = (async () => {
+    await connectMongo(config, log, stopStartup.signal);
+    await retryUntilDone(
+      async () => {
+        await ensureIndexes();
+        await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD, config.PASSWORD_HASH_COST, log);
+      },
+      (error, retryInMs) => log.warn({ err: error.message, retryInMs }, 'start-up step failed; retrying'),
+      stopStartup.signal,
+    );
+    log.info('api ready');
+  })();
+  // Callers that never await `ready` must not see an unhandled rejection on shutdown.
+  ready.catch(() => {});
+
+  return {
+    port,
+    log,
+    ready,
+    async close() {
+      stopStartup.abort();
+      // Stop accepting, let in-flight requests finish, then drop idle keep-alives.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await disconnectMongo();
+      await closeRedis(redis);
+    },
+  };
+}
