@@ -13,6 +13,10 @@ import { MongoClient } from 'mongodb';
 
 export const FERRETDB_BINARY = fileURLToPath(new URL('../.tools/ferretdb', import.meta.url));
 
+// Children run in their own process group (`detached`), so a Ctrl-C in the
+// terminal reaches only the parent, which stops them in order: API and worker
+// first, the data services they are still writing to last.
+
 export interface ManagedService {
   name: string;
   port: number;
@@ -112,7 +116,9 @@ export interface FerretDBOptions {
 
 export function ferretDB({ port, dataDir, database = 'orders' }: FerretDBOptions): ManagedService {
   if (!existsSync(FERRETDB_BINARY)) {
-    throw new Error('FerretDB is not built yet: run `node scripts/setup.mjs test` (npm start and npm test do it for you)');
+    throw new Error(
+      'FerretDB is not built yet: run `node scripts/setup.mjs test` (npm start and npm test do it for you)',
+    );
   }
   mkdirSync(dataDir, { recursive: true });
   const address = `127.0.0.1:${port}`;
@@ -120,9 +126,16 @@ export function ferretDB({ port, dataDir, database = 'orders' }: FerretDBOptions
     'FerretDB',
     port,
     `mongodb://${address}/${database}`,
-    () => spawn(FERRETDB_BINARY, ['-listen', address, '-sqlite-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () =>
+      spawn(FERRETDB_BINARY, ['-listen', address, '-sqlite-dir', dataDir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
     async () => {
-      const client = new MongoClient(`mongodb://${address}/`, { serverSelectionTimeoutMS: 500, directConnection: true });
+      const client = new MongoClient(`mongodb://${address}/`, {
+        serverSelectionTimeoutMS: 500,
+        directConnection: true,
+      });
       try {
         await client.db('admin').command({ ping: 1 });
         return true;
@@ -148,9 +161,13 @@ export function redisServer({ port, dataDir, persist = false }: RedisServerOptio
     'redis-server',
     port,
     `redis://127.0.0.1:${port}`,
-    () => spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
     async () => {
-      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const client = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -164,7 +181,12 @@ export function redisServer({ port, dataDir, persist = false }: RedisServerOptio
 
 /** True when a Redis answers PING at `url` within a second. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+  });
   client.on('error', () => {});
   try {
     await client.connect();

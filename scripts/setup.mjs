@@ -29,7 +29,12 @@ function ensureNpmPackages() {
 }
 
 function findGo() {
-  const candidates = ['go', '/usr/local/go/bin/go', '/usr/lib/go/bin/go', join(process.env.HOME ?? '', 'go', 'bin', 'go')];
+  const candidates = [
+    'go',
+    '/usr/local/go/bin/go',
+    '/usr/lib/go/bin/go',
+    join(process.env.HOME ?? '', 'go', 'bin', 'go'),
+  ];
   for (const candidate of candidates) {
     const probe = spawnSync(candidate, ['version'], { encoding: 'utf8' });
     if (probe.status === 0) return candidate;
@@ -65,7 +70,9 @@ async function ensureFerretDB() {
   });
   clearInterval(ticker);
   if (status !== 0) {
-    fail('`go build` of FerretDB failed; see its output above (is the Go module proxy reachable? try `go env GOPROXY`)');
+    fail(
+      '`go build` of FerretDB failed; see its output above (is the Go module proxy reachable? try `go env GOPROXY`)',
+    );
   }
   renameSync(`${binary}.tmp`, binary);
   writeFileSync(stampFile, stamp);

@@ -80,7 +80,9 @@ async function bringUpRedis(): Promise<string> {
 }
 
 function launch(role: 'api' | 'worker', entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: 'inherit' });
+  // Own process group: a terminal Ctrl-C must not reach it besides our SIGTERM, or
+  // it would count as a second signal and force an exit mid-shutdown.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: 'inherit', detached: true });
   child.on('exit', (code, signal) => {
     if (stopping) return;
     say(`${role} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);

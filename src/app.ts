@@ -50,7 +50,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     info: {
       title: 'Order backend API',
       version: '0.1.0',
-      description: 'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details.',
+      description:
+        'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details.',
     },
   });
 

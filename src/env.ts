@@ -19,13 +19,20 @@ const port = (fallback: number) =>
     .default(fallback);
 
 const positiveInt = (fallback: number, what: string) =>
-  z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`).default(fallback);
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int(`expected ${what}`)
+    .positive(`expected ${what}`)
+    .default(fallback);
 
 const mongoUri = z.string().superRefine((value, ctx) => {
   try {
     const parsed = new ConnectionString(value);
     if (parsed.pathname === '' || parsed.pathname === '/') {
-      ctx.addIssue({ code: 'custom', message: 'expected a database name in the path, e.g. mongodb://host:27017/orders' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a database name in the path, e.g. mongodb://host:27017/orders',
+      });
     }
   } catch (error) {
     ctx.addIssue({
@@ -46,52 +53,54 @@ const duration = z
     message: 'expected a duration such as 3600s, 30m, 12h or 7d',
   });
 
-const ConfigSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    PORT: port(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MONGODB_URI: mongoUri.default('mongodb://127.0.0.1:27017/orders'),
-    REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
-    JWT_SECRET: z.string().min(1, 'expected a non-empty secret').default(DEV_JWT_SECRET),
-    JWT_EXPIRES_IN: duration.default('7d'),
-    PASSWORD_HASH_COST: z.coerce
-      .number({ error: 'expected log2 of the scrypt cost, 10-20' })
-      .int('expected log2 of the scrypt cost, 10-20')
-      .min(10, 'expected log2 of the scrypt cost, 10-20')
-      .max(20, 'expected log2 of the scrypt cost, 10-20')
-      .default(17),
-    ADMIN_EMAIL: z.email({ error: 'expected an email address' }).default('admin@example.com'),
-    ADMIN_PASSWORD: z.string().min(8, 'expected at least 8 characters').optional(),
-    CURRENCY: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as INR or USD')
-      .default('INR'),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'expected 1-32 letters, digits, ":", "_" or "-"')
-      .default('orders'),
-    WORKER_CONCURRENCY: positiveInt(10, 'a positive number of jobs run at once per queue'),
-    BODY_LIMIT_BYTES: positiveInt(100 * 1024, 'a positive number of bytes'),
-    SHUTDOWN_TIMEOUT_MS: positiveInt(10_000, 'a positive number of milliseconds'),
-    MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000, 'a positive number of milliseconds'),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== 'production') return;
-    if (env.JWT_SECRET === DEV_JWT_SECRET || env.JWT_SECRET.length < 32) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'expected a secret of at least 32 characters in production (e.g. `openssl rand -hex 32`)',
-      });
-    }
-  })
-  .transform((env) => ({
-    ...env,
-    // Outside production a newcomer can always sign in as admin with the documented password.
-    ADMIN_PASSWORD: env.ADMIN_PASSWORD ?? (env.NODE_ENV === 'production' ? undefined : DEV_ADMIN_PASSWORD),
-  }));
+const VariablesSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: mongoUri.default('mongodb://127.0.0.1:27017/orders'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  JWT_SECRET: z.string().min(1, 'expected a non-empty secret').default(DEV_JWT_SECRET),
+  JWT_EXPIRES_IN: duration.default('7d'),
+  PASSWORD_HASH_COST: z.coerce
+    .number({ error: 'expected log2 of the scrypt cost, 10-20' })
+    .int('expected log2 of the scrypt cost, 10-20')
+    .min(10, 'expected log2 of the scrypt cost, 10-20')
+    .max(20, 'expected log2 of the scrypt cost, 10-20')
+    .default(17),
+  ADMIN_EMAIL: z.email({ error: 'expected an email address' }).default('admin@example.com'),
+  ADMIN_PASSWORD: z.string().min(8, 'expected at least 8 characters').optional(),
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as INR or USD')
+    .default('INR'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'expected 1-32 letters, digits, ":", "_" or "-"')
+    .default('orders'),
+  WORKER_CONCURRENCY: positiveInt(10, 'a positive number of jobs run at once per queue'),
+  BODY_LIMIT_BYTES: positiveInt(100 * 1024, 'a positive number of bytes'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000, 'a positive number of milliseconds'),
+  MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000, 'a positive number of milliseconds'),
+});
+
+/** Every variable the system reads; `.env.example` and the README table list each. */
+export const CONFIG_VARIABLES = Object.keys(VariablesSchema.shape);
+
+const ConfigSchema = VariablesSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV !== 'production') return;
+  if (env.JWT_SECRET === DEV_JWT_SECRET || env.JWT_SECRET.length < 32) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message: 'expected a secret of at least 32 characters in production (e.g. `openssl rand -hex 32`)',
+    });
+  }
+}).transform((env) => ({
+  ...env,
+  // Outside production a newcomer can always sign in as admin with the documented password.
+  ADMIN_PASSWORD: env.ADMIN_PASSWORD ?? (env.NODE_ENV === 'production' ? undefined : DEV_ADMIN_PASSWORD),
+}));
 
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -116,7 +125,12 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     if (seen.has(name)) continue;
     seen.add(name);
     const got = cleaned[name];
-    const shown = got === undefined ? 'unset' : name.includes('SECRET') || name.includes('PASSWORD') ? '(hidden)' : JSON.stringify(got);
+    const shown =
+      got === undefined
+        ? 'unset'
+        : name.includes('SECRET') || name.includes('PASSWORD')
+          ? '(hidden)'
+          : JSON.stringify(got);
     lines.push(`${name}: ${issue.message}, got ${shown}`);
   }
   throw new ConfigError(lines);

@@ -59,7 +59,12 @@ describe('registration and sign-in', () => {
   });
 
   it('cannot register with a role: the body is strict', async () => {
-    const res = await http.post('/api/auth/register', { name: 'Mallory', email: 'm@example.com', password: 'password-123', role: 'admin' });
+    const res = await http.post('/api/auth/register', {
+      name: 'Mallory',
+      email: 'm@example.com',
+      password: 'password-123',
+      role: 'admin',
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors).toBeInstanceOf(Array);
   });
@@ -99,7 +104,11 @@ describe('tokens', () => {
   });
 
   it('refuses an expired token', async () => {
-    const token = await signWith(api.config.JWT_SECRET, { sub: customer.id, role: 'customer', name: 'x' }, Math.floor(Date.now() / 1000) - 10);
+    const token = await signWith(
+      api.config.JWT_SECRET,
+      { sub: customer.id, role: 'customer', name: 'x' },
+      Math.floor(Date.now() / 1000) - 10,
+    );
     const res = await http.get('/api/auth/me', { token });
     expect(res.status).toBe(401);
     expect(res.body.detail).toBe('token has expired');
@@ -107,15 +116,24 @@ describe('tokens', () => {
 
   it('refuses a token with a tampered payload or another secret', async () => {
     const [header, , signature] = customer.token.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ sub: customer.id, role: 'admin', name: 'x', exp: 9999999999 })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ sub: customer.id, role: 'admin', name: 'x', exp: 9999999999 }),
+    ).toString('base64url');
     expect((await http.get('/api/auth/me', { token: `${header}.${forgedPayload}.${signature}` })).status).toBe(401);
 
-    const otherSecret = await signWith('some-other-secret-of-enough-length', { sub: customer.id, role: 'admin', name: 'x' });
+    const otherSecret = await signWith('some-other-secret-of-enough-length', {
+      sub: customer.id,
+      role: 'admin',
+      name: 'x',
+    });
     expect((await http.get('/api/auth/me', { token: otherSecret })).status).toBe(401);
   });
 
   it('refuses alg: none', async () => {
-    const token = new UnsecuredJWT({ role: 'admin', name: 'x' }).setSubject(customer.id).setExpirationTime('1h').encode();
+    const token = new UnsecuredJWT({ role: 'admin', name: 'x' })
+      .setSubject(customer.id)
+      .setExpirationTime('1h')
+      .encode();
     const res = await http.get('/api/auth/me', { token });
     expect(res.status).toBe(401);
   });
@@ -156,7 +174,11 @@ describe('users created by the admin', () => {
   });
 
   it('refuses an unknown role', async () => {
-    const res = await http.post('/api/users', { name: 'X', email: 'x@example.com', password: 'password-123', role: 'god' }, { token: admin.token });
+    const res = await http.post(
+      '/api/users',
+      { name: 'X', email: 'x@example.com', password: 'password-123', role: 'god' },
+      { token: admin.token },
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe('role');
   });

@@ -3,18 +3,29 @@ import { createLogger } from '../src/lib/logger.js';
 import { connectMongo, disconnectMongo } from '../src/lib/mongo.js';
 import { exitOnSignal } from '../src/lib/shutdown.js';
 import { JOB_DEFINITIONS } from './jobs.js';
-import { startWorkers } from './runtime.js';
+import { startWorkers, type WorkerPool } from './runtime.js';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, 'worker');
-
-// Jobs read and write MongoDB; taking one before the database answers would only fail it.
 const stopConnecting = new AbortController();
-let pool: ReturnType<typeof startWorkers> | undefined;
+const running: { pool?: WorkerPool } = {};
+
 exitOnSignal(log, config.SHUTDOWN_TIMEOUT_MS, async () => {
   stopConnecting.abort();
-  await pool?.close();
+  // Waits for active jobs; unfinished ones are picked up by another worker.
+  await running.pool?.close();
   await disconnectMongo();
 });
-await connectMongo(config, log, stopConnecting.signal);
-pool = startWorkers(config, JOB_DEFINITIONS, log);
+
+// Jobs read and write MongoDB; taking one before the database answers would only fail it.
+connectMongo(config, log, stopConnecting.signal).then(
+  () => {
+    if (!stopConnecting.signal.aborted) running.pool = startWorkers(config, JOB_DEFINITIONS, log);
+  },
+  (error: unknown) => {
+    if (!stopConnecting.signal.aborted) {
+      log.fatal({ err: error }, 'worker could not start');
+      process.exit(1);
+    }
+  },
+);

@@ -24,7 +24,8 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         // once and stays visible, instead of burning retries.
         if (!definition) throw new UnrecoverableError(`no handler for job ${queue}:${job.name}`);
         const parsed = definition.payload.safeParse(job.data);
-        if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${queue}:${job.name}: ${parsed.error.message}`);
+        if (!parsed.success)
+          throw new UnrecoverableError(`invalid payload for ${queue}:${job.name}: ${parsed.error.message}`);
         return definition.run(parsed.data, job);
       },
       { connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },

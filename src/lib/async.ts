@@ -18,7 +18,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * start-up work that must eventually happen (indexes, the admin account) even
  * when a data service comes up after the process.
  */
-export async function retryUntilDone(step: () => Promise<void>, onRetry: (error: Error, delayMs: number) => void, signal?: AbortSignal) {
+export async function retryUntilDone(
+  step: () => Promise<void>,
+  onRetry: (error: Error, delayMs: number) => void,
+  signal?: AbortSignal,
+) {
   let delay = 250;
   for (;;) {
     try {

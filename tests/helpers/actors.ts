@@ -28,7 +28,12 @@ export async function registerCustomer(http: HttpClient, name = `Customer ${uniq
 }
 
 /** An account of any role, created by the admin and then signed in. */
-export async function createActor(http: HttpClient, admin: Actor, role: Role, name = `${role} ${unique()}`): Promise<Actor> {
+export async function createActor(
+  http: HttpClient,
+  admin: Actor,
+  role: Role,
+  name = `${role} ${unique()}`,
+): Promise<Actor> {
   const email = `${role}-${unique()}@test.local`;
   const password = `${role}-pass-123`;
   const created = await http.post('/api/users', { name, email, password, role }, { token: admin.token });

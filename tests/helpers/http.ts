@@ -14,7 +14,11 @@ export interface RequestOptions {
 
 /** A thin fetch wrapper: real HTTP, JSON in and out, never throws on a status. */
 export function httpClient(baseUrl: string) {
-  const request = async <T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult<T>> => {
+  const request = async <T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<HttpResult<T>> => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;
@@ -37,8 +41,10 @@ export function httpClient(baseUrl: string) {
   return {
     request,
     get: <T = any>(path: string, options?: RequestOptions) => request<T>('GET', path, options),
-    post: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>('POST', path, { ...options, body }),
-    patch: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>('PATCH', path, { ...options, body }),
+    post: <T = any>(path: string, body?: unknown, options?: RequestOptions) =>
+      request<T>('POST', path, { ...options, body }),
+    patch: <T = any>(path: string, body?: unknown, options?: RequestOptions) =>
+      request<T>('PATCH', path, { ...options, body }),
   };
 }
 

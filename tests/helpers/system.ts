@@ -7,10 +7,10 @@ export const ADMIN = { email: 'admin@test.local', password: 'admin-password-1' }
 
 const uniqueName = () => randomBytes(5).toString('hex');
 
-/** Config for one test file: its own database and queue prefix on the shared test services. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
+/** Environment for one test file: its own database and queue prefix on the shared test services. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const id = uniqueName();
-  return parseConfig({
+  return {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -24,7 +24,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     ADMIN_PASSWORD: ADMIN.password,
     MONGO_SERVER_SELECTION_TIMEOUT_MS: '2000',
     ...overrides,
-  });
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig(testEnv(overrides));
 }
 
 export interface TestApi {

@@ -9,7 +9,8 @@ import { Product, toPublicProduct, type ProductDoc, type PublicProduct } from '.
 
 async function resolveSellerId(caller: Principal, requested: string | undefined): Promise<string> {
   if (caller.role === 'seller') {
-    if (requested && requested !== caller.id) throw new AppError('forbidden', 'a seller can only add products to its own shop');
+    if (requested && requested !== caller.id)
+      throw new AppError('forbidden', 'a seller can only add products to its own shop');
     return caller.id;
   }
   if (!requested) {
@@ -26,13 +27,24 @@ async function resolveSellerId(caller: Principal, requested: string | undefined)
   return requested;
 }
 
-export async function createProduct(caller: Principal, input: CreateProductInput, currency: string): Promise<PublicProduct> {
+export async function createProduct(
+  caller: Principal,
+  input: CreateProductInput,
+  currency: string,
+): Promise<PublicProduct> {
   const sellerId = await resolveSellerId(caller, input.sellerId);
   try {
-    const product = await Product.create({ sellerId, name: input.name, sku: input.sku, price: input.price, stock: input.stock });
+    const product = await Product.create({
+      sellerId,
+      name: input.name,
+      sku: input.sku,
+      price: input.price,
+      stock: input.stock,
+    });
     return toPublicProduct(product.toObject() as ProductDoc, currency);
   } catch (error) {
-    if (isDuplicateKeyError(error)) throw new AppError('conflict', `this seller already has a product with sku ${input.sku}`);
+    if (isDuplicateKeyError(error))
+      throw new AppError('conflict', `this seller already has a product with sku ${input.sku}`);
     throw error;
   }
 }
@@ -79,7 +91,11 @@ export async function updateProduct(
     throw new AppError('forbidden', 'a seller can only change its own products');
   }
   // The owner cannot change between the check and the write: sellerId is never updated.
-  const updated = await Product.findOneAndUpdate({ _id: id }, { $set: changes }, { new: true }).lean<ProductDoc>();
+  const updated = await Product.findOneAndUpdate(
+    { _id: id },
+    { $set: changes },
+    { returnDocument: 'after' },
+  ).lean<ProductDoc>();
   if (!updated) throw new AppError('not_found', `product ${id} does not exist`);
   return toPublicProduct(updated, currency);
 }

@@ -7,7 +7,9 @@ import { pingMongo } from '../../lib/mongo.js';
 import { pingRedis } from '../../lib/redis.js';
 
 const ChecksSchema = z.object({ mongodb: z.enum(['up', 'down']), redis: z.enum(['up', 'down']) });
-const ReadinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), checks: ChecksSchema }).openapi('Readiness');
+const ReadinessSchema = z
+  .object({ status: z.enum(['ready', 'unavailable']), checks: ChecksSchema })
+  .openapi('Readiness');
 
 const healthz = createRoute({
   method: 'get',

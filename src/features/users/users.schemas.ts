@@ -29,7 +29,9 @@ export const RegisterSchema = z
   .openapi('RegisterRequest');
 export type RegisterInput = z.infer<typeof RegisterSchema>;
 
-export const LoginSchema = z.strictObject({ email: EmailSchema, password: z.string().min(1).max(128) }).openapi('LoginRequest');
+export const LoginSchema = z
+  .strictObject({ email: EmailSchema, password: z.string().min(1).max(128) })
+  .openapi('LoginRequest');
 export type LoginInput = z.infer<typeof LoginSchema>;
 
 export const CreateUserSchema = z

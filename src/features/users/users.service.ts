@@ -56,7 +56,12 @@ export async function findUser(id: string): Promise<UserDoc | null> {
 }
 
 /** Creates the configured admin once; safe when several API instances start together. */
-export async function ensureAdmin(email: string, password: string | undefined, hashCost: number, log: Logger): Promise<void> {
+export async function ensureAdmin(
+  email: string,
+  password: string | undefined,
+  hashCost: number,
+  log: Logger,
+): Promise<void> {
   if (!password) {
     log.warn('ADMIN_PASSWORD is not set: no admin account is bootstrapped');
     return;
