@@ -10,4 +10,6 @@ export interface Deps {
   tokens: TokenService;
   /** The fail-fast connection for caches, locks and rate limits. */
   redis: Redis;
+  /** Whether start-up work (indexes, admin account) has finished; `/readyz` waits for it. */
+  startup: { done: boolean };
 }

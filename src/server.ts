@@ -25,7 +25,8 @@ export interface ApiServer {
 export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
   const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
-  const app = createApp({ config, log, tokens, redis });
+  const startup = { done: false };
+  const app = createApp({ config, log, tokens, redis, startup });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
@@ -45,6 +46,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
       (error, retryInMs) => log.warn({ err: error.message, retryInMs }, 'start-up step failed; retrying'),
       stopStartup.signal,
     );
+    startup.done = true;
     log.info('api ready');
   })();
   // Callers that never await `ready` must not see an unhandled rejection on shutdown.

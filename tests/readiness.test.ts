@@ -33,7 +33,7 @@ describe('health and readiness', () => {
     expect((await http.get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await http.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { mongodb: 'up', redis: 'up' } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { mongodb: 'up', redis: 'up', startup: 'done' } });
   });
 
   it('a stopped database makes /readyz 503 naming it, and requests 503; it recovers without a restart', async () => {
@@ -42,7 +42,7 @@ describe('health and readiness', () => {
       const res = await http.get('/readyz');
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect(res.body.checks).toEqual({ mongodb: 'down', redis: 'up' });
+      expect(res.body.checks).toEqual({ mongodb: 'down', redis: 'up', startup: 'done' });
       expect(res.body.detail).toContain('mongodb');
     });
     expect((await http.get('/healthz')).status).toBe(200);
@@ -62,7 +62,7 @@ describe('health and readiness', () => {
     await eventually(async () => {
       const res = await http.get('/readyz');
       expect(res.status).toBe(503);
-      expect(res.body.checks).toEqual({ mongodb: 'up', redis: 'down' });
+      expect(res.body.checks).toEqual({ mongodb: 'up', redis: 'down', startup: 'done' });
       expect(res.body.detail).toContain('redis');
     });
     await redis.start();

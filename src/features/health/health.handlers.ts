@@ -6,7 +6,11 @@ import { json, ProblemSchema } from '../../lib/openapi.js';
 import { pingMongo } from '../../lib/mongo.js';
 import { pingRedis } from '../../lib/redis.js';
 
-const ChecksSchema = z.object({ mongodb: z.enum(['up', 'down']), redis: z.enum(['up', 'down']) });
+const ChecksSchema = z.object({
+  mongodb: z.enum(['up', 'down']),
+  redis: z.enum(['up', 'down']),
+  startup: z.enum(['done', 'pending']),
+});
 const ReadinessSchema = z
   .object({ status: z.enum(['ready', 'unavailable']), checks: ChecksSchema })
   .openapi('Readiness');
@@ -23,7 +27,7 @@ const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
-  summary: 'MongoDB and Redis are reachable',
+  summary: 'MongoDB and Redis are reachable and start-up work is done',
   responses: {
     200: json(ReadinessSchema, 'Both data services answer'),
     503: {
@@ -39,17 +43,17 @@ const state = (check: Promise<void>) =>
     () => 'down' as const,
   );
 
-export function healthRouter({ redis }: Deps) {
+export function healthRouter({ redis, startup }: Deps) {
   const router = createRouter();
   router.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
   router.openapi(readyz, async (c) => {
     const [mongodb, redisState] = await Promise.all([state(pingMongo()), state(pingRedis(redis))]);
-    const checks = { mongodb, redis: redisState };
-    if (mongodb === 'up' && redisState === 'up') return c.json({ status: 'ready' as const, checks }, 200);
-    const down = Object.entries(checks)
-      .filter(([, value]) => value === 'down')
-      .map(([name]) => name);
-    throw new AppError('unavailable', `not ready: ${down.join(' and ')} unreachable`, {
+    const checks = { mongodb, redis: redisState, startup: startup.done ? ('done' as const) : ('pending' as const) };
+    if (mongodb === 'up' && redisState === 'up' && startup.done)
+      return c.json({ status: 'ready' as const, checks }, 200);
+    const down = [mongodb === 'down' && 'mongodb', redisState === 'down' && 'redis'].filter(Boolean);
+    const reason = down.length ? `${down.join(' and ')} unreachable` : 'start-up (indexes, admin account) not finished';
+    throw new AppError('unavailable', `not ready: ${reason}`, {
       extra: { checks },
       headers: { 'Retry-After': '5' },
     });
