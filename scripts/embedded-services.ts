@@ -162,20 +162,7 @@ export function redisServer({ port, dataDir, persist = false }: RedisServerOptio
     port,
     `redis://127.0.0.1:${port}`,
     () => spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
-    async () => {
-      const client = new Redis(port, '127.0.0.1', {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } finally {
-        client.disconnect();
-      }
-    },
+    () => redisAnswers(`redis://127.0.0.1:${port}`),
   );
 }
 
