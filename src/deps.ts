@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './env.js';
+import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
 import type { TokenService } from './lib/tokens.js';
 
@@ -10,6 +11,8 @@ export interface Deps {
   tokens: TokenService;
   /** The fail-fast connection for caches, locks and rate limits. */
   redis: Redis;
+  /** Producers for every queue; adds fail fast while Redis is down (the outbox relay catches up). */
+  queues: Queues;
   /** Whether start-up work (indexes, admin account) has finished; `/readyz` waits for it. */
   startup: { done: boolean };
 }

@@ -79,6 +79,14 @@ const VariablesSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'expected 1-32 letters, digits, ":", "_" or "-"')
     .default('orders'),
   WORKER_CONCURRENCY: positiveInt(10, 'a positive number of jobs run at once per queue'),
+  ORDER_LEAD_TIME_DAYS: positiveInt(3, 'a positive number of days'),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number({ error: 'expected a number of hours, at least 24' })
+    .int('expected a number of hours, at least 24')
+    .min(24, 'expected a number of hours, at least 24')
+    .default(24),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt(2_000, 'a positive number of milliseconds'),
+  OUTBOX_GRACE_MS: positiveInt(5_000, 'a positive number of milliseconds'),
   BODY_LIMIT_BYTES: positiveInt(100 * 1024, 'a positive number of bytes'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000, 'a positive number of milliseconds'),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000, 'a positive number of milliseconds'),

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { closeQueues, createQueues } from './jobs/queues.js';
 import type { Config } from './env.js';
 import { ensureAdmin } from './features/users/users.service.js';
 import { retryUntilDone } from './lib/async.js';
@@ -24,9 +25,11 @@ export interface ApiServer {
  */
 export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
+  const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues');
+  const queues = createQueues(queueConnection, config.QUEUE_PREFIX);
   const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
   const startup = { done: false };
-  const app = createApp({ config, log, tokens, redis, startup });
+  const app = createApp({ config, log, tokens, redis, queues, startup });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
@@ -63,7 +66,8 @@ export async function startApiServer(config: Config, log = createLogger(config.L
       server.closeIdleConnections();
       await closed;
       await disconnectMongo();
-      await closeRedis(redis);
+      await closeQueues(queues);
+      await Promise.all([closeRedis(redis), closeRedis(queueConnection)]);
     },
   };
 }

@@ -1,7 +1,11 @@
 import type { JobDefinition } from '../src/jobs/registry.js';
+import type { WorkerContext } from './context.js';
+import { cacheJobs } from './processors/cache.js';
+import { inventoryJobs } from './processors/inventory.js';
+import { maintenanceJobs } from './processors/maintenance.js';
+import { notificationJobs } from './processors/notifications.js';
 
-/**
- * Every job kind the workers run. Each processor file under `processors/`
- * exports its definitions; adding one here is what makes it run.
- */
-export const JOB_DEFINITIONS: readonly JobDefinition[] = [];
+/** Every job kind the workers run; a job kind not listed here fails at once, visibly. */
+export function jobDefinitions(ctx: WorkerContext): JobDefinition[] {
+  return [...inventoryJobs(ctx), ...notificationJobs(ctx), ...cacheJobs(ctx), ...maintenanceJobs(ctx)] as JobDefinition[];
+}

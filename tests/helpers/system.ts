@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { parseConfig, type Config } from '../../src/env.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { startApiServer, type ApiServer } from '../../src/server.js';
+import { startWorkerSystem, type WorkerSystem } from '../../workers/system.js';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password-1' };
 
@@ -43,4 +45,9 @@ export async function startTestApi(config = testConfig()): Promise<TestApi> {
   const server = await startApiServer(config);
   await server.ready;
   return { url: `http://127.0.0.1:${server.port}`, config, server, close: () => server.close() };
+}
+
+/** Worker queues and relay in this process (against the same database as an in-process API). */
+export function startTestWorkers(config: Config): WorkerSystem {
+  return startWorkerSystem(config, createLogger(config.LOG_LEVEL, 'worker'));
 }

@@ -3,7 +3,7 @@ import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
 import * as routes from './catalog.routes.js';
 import { createProduct, getProduct, listProducts, updateProduct } from './catalog.service.js';
 
-export function catalogRouter({ config, tokens }: Deps) {
+export function catalogRouter({ config, tokens, redis }: Deps) {
   const currency = config.CURRENCY;
   const router = createRouter();
   const canManage = allowRoles('seller', 'admin');
@@ -18,7 +18,7 @@ export function catalogRouter({ config, tokens }: Deps) {
   );
   router.openapi(routes.getProductRoute, async (c) => c.json(await getProduct(c.req.valid('param').id, currency), 200));
   router.openapi({ ...routes.updateProductRoute, middleware: [canManage] }, async (c) =>
-    c.json(await updateProduct(c.get('principal'), c.req.valid('param').id, c.req.valid('json'), currency), 200),
+    c.json(await updateProduct(redis, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), currency), 200),
   );
 
   return router;

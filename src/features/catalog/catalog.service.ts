@@ -1,5 +1,7 @@
 import type { QueryFilter } from 'mongoose';
+import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
+import { lockKeys, withLock } from '../../lib/locks.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import { escapeRegExp } from '../../lib/text.js';
 import type { Principal } from '../../lib/tokens.js';
@@ -80,6 +82,7 @@ export async function getProduct(id: string, currency: string): Promise<PublicPr
 }
 
 export async function updateProduct(
+  redis: Redis,
   caller: Principal,
   id: string,
   changes: UpdateProductInput,
@@ -90,12 +93,13 @@ export async function updateProduct(
   if (caller.role === 'seller' && existing.sellerId.toHexString() !== caller.id) {
     throw new AppError('forbidden', 'a seller can only change its own products');
   }
-  // The owner cannot change between the check and the write: sellerId is never updated.
-  const updated = await Product.findOneAndUpdate(
-    { _id: id },
-    { $set: changes },
-    { returnDocument: 'after' },
-  ).lean<ProductDoc>();
+  // The owner cannot change between the check and the write: sellerId is never updated. The
+  // lock matters on FerretDB, where an unlocked write could undo a concurrent stock reduction;
+  // updateOne + read because FerretDB's findAndModify takes no projection (inventoryOps is hidden).
+  const updated = await withLock(redis, lockKeys.product(id), async () => {
+    await Product.updateOne({ _id: id }, { $set: changes });
+    return Product.findById(id).lean<ProductDoc>();
+  });
   if (!updated) throw new AppError('not_found', `product ${id} does not exist`);
   return toPublicProduct(updated, currency);
 }

@@ -8,6 +8,13 @@ const productSchema = new Schema(
     /** Minor units (paise/cents) of the configured currency. */
     price: { type: Number, required: true, min: 0 },
     stock: { type: Number, required: true, min: 0 },
+    /**
+     * Inventory operations already applied to `stock` (`reduce:<orderId>`,
+     * `restore:<orderId>`). The guard `inventoryOps: { $ne: op }` in the same
+     * update as the `$inc` makes each operation apply once, however often its
+     * job runs. Never sent to clients.
+     */
+    inventoryOps: { type: [String], default: [], select: false },
   },
   { timestamps: true, versionKey: false },
 );

@@ -1,0 +1,34 @@
+import { Schema, model, type Types } from 'mongoose';
+
+const notificationSchema = new Schema(
+  {
+    recipientId: { type: Schema.Types.ObjectId, required: true },
+    type: { type: String, required: true },
+    orderId: { type: Schema.Types.ObjectId },
+    /** One notification per (recipient, dedupeKey): a job that runs twice creates it once. */
+    dedupeKey: { type: String, required: true },
+    payload: { type: Schema.Types.Mixed, default: {} },
+    deliveredAt: { type: Date },
+    readAt: { type: Date },
+  },
+  { timestamps: { createdAt: true, updatedAt: false }, versionKey: false, minimize: false },
+);
+
+// Makes creation idempotent: the unique pair is what a retried job collides on.
+notificationSchema.index({ recipientId: 1, dedupeKey: 1 }, { unique: true });
+// Serves a recipient's list, newest first, and the backlog replay (oldest first).
+notificationSchema.index({ recipientId: 1, createdAt: -1 });
+
+export interface NotificationDoc {
+  _id: Types.ObjectId;
+  recipientId: Types.ObjectId;
+  type: string;
+  orderId?: Types.ObjectId;
+  dedupeKey: string;
+  payload: Record<string, unknown>;
+  deliveredAt?: Date;
+  readAt?: Date;
+  createdAt: Date;
+}
+
+export const Notification = model<NotificationDoc>('Notification', notificationSchema);

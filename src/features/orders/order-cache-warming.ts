@@ -1,0 +1,20 @@
+import type { Redis } from 'ioredis';
+import { cacheOrder } from './order-cache.js';
+import { invalidateOrderStats } from './order-stats.js';
+import { toPublicOrder } from './order-view.js';
+import { Order, type OrderDoc } from './order.model.js';
+
+/**
+ * Writes the order's current state into every cache. Owed by each order
+ * change, so caches catch up even when the write-through at change time failed
+ * (Redis down); idempotent, and never replaces a newer cached version.
+ */
+export async function warmOrderCache(redis: Redis, orderId: string): Promise<boolean> {
+  const order = await Order.findById(orderId, { outbox: 0, outboxAt: 0, idempotencyKey: 0 }).lean<OrderDoc>();
+  if (!order) return false;
+  await invalidateOrderStats(redis);
+  const written = await cacheOrder(redis, toPublicOrder(order));
+  // A Redis still down must fail the job, so BullMQ retries it later.
+  if (!written && redis.status !== 'ready') throw new Error('Redis unavailable: cache not written');
+  return written;
+}

@@ -1,0 +1,102 @@
+import type { Redis } from 'ioredis';
+import type { progressOf } from './order-view.js';
+import { remainingOf, type PublicOrder } from './order-view.js';
+
+/**
+ * Redis caches of order reads, keyed as in the design document:
+ *   order:{id}                          the order (5 min)
+ *   order:{id}:status, :progress        (1 h)
+ *   order:{id}:remaining                per-product totals (1 h)
+ *   order:{id}:item:{itemId}:remaining  (1 h)
+ *   order:{id}:version                  the order version the keys above hold
+ * Every write goes through one Lua script that refuses to replace a newer
+ * version with an older one, so a slow reader can never put back what a writer
+ * just replaced. Every call tolerates Redis being down: callers fall back to
+ * MongoDB, which is always right.
+ */
+
+const ORDER_TTL_S = 5 * 60;
+const DERIVED_TTL_S = 60 * 60;
+
+const key = {
+  version: (id: string) => `order:${id}:version`,
+  order: (id: string) => `order:${id}`,
+  status: (id: string) => `order:${id}:status`,
+  progress: (id: string) => `order:${id}:progress`,
+  remaining: (id: string) => `order:${id}:remaining`,
+  item: (id: string, itemId: string) => `order:${id}:item:${itemId}:remaining`,
+};
+
+// KEYS[1] = version key; KEYS[2..] = value keys. ARGV[1] = version, ARGV[2] = long TTL,
+// ARGV[3..] = pairs of (ttl, value) for KEYS[2..].
+const SET_IF_NEWER = `
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i], 'EX', ARGV[2 * i - 1])
+end
+return 1`;
+
+type CacheRedis = Redis & {
+  setOrderIfNewer(numKeys: number, ...args: Array<string | number>): Promise<number>;
+};
+
+function withScripts(redis: Redis): CacheRedis {
+  const r = redis as CacheRedis;
+  if (typeof r.setOrderIfNewer !== 'function') redis.defineCommand('setOrderIfNewer', { lua: SET_IF_NEWER });
+  return r;
+}
+
+/** Writes every cache of `order`, unless Redis already holds a newer version. Never throws. */
+export async function cacheOrder(redis: Redis, order: PublicOrder): Promise<boolean> {
+  const entries: Array<[string, number, string]> = [
+    [key.order(order.id), ORDER_TTL_S, JSON.stringify(order)],
+    [key.status(order.id), DERIVED_TTL_S, order.status],
+    [key.progress(order.id), DERIVED_TTL_S, String(order.progress)],
+    [key.remaining(order.id), DERIVED_TTL_S, JSON.stringify(remainingOf(order).items)],
+    ...order.items.map((item): [string, number, string] => [
+      key.item(order.id, item.id),
+      DERIVED_TTL_S,
+      String(item.remainingQuantity),
+    ]),
+  ];
+  try {
+    const keys = [key.version(order.id), ...entries.map(([k]) => k)];
+    const args = [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])];
+    return (await withScripts(redis).setOrderIfNewer(keys.length, ...keys, ...args)) === 1;
+  } catch {
+    return false;
+  }
+}
+
+async function getOrUndefined(redis: Redis, k: string): Promise<string | undefined> {
+  try {
+    return (await redis.get(k)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function cachedOrder(redis: Redis, id: string): Promise<PublicOrder | undefined> {
+  const raw = await getOrUndefined(redis, key.order(id));
+  return raw ? (JSON.parse(raw) as PublicOrder) : undefined;
+}
+
+/** Status and progress from their own keys (1 h), without the whole order. */
+export async function cachedProgress(redis: Redis, id: string): Promise<ReturnType<typeof progressOf> | undefined> {
+  try {
+    const [status, progress] = await redis.mget(key.status(id), key.progress(id));
+    if (status == null || progress == null) return undefined;
+    return { orderId: id, progress: Number(progress), status: status as PublicOrder['status'] };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function cachedRemaining(redis: Redis, id: string): Promise<ReturnType<typeof remainingOf> | undefined> {
+  const raw = await getOrUndefined(redis, key.remaining(id));
+  return raw ? { orderId: id, items: JSON.parse(raw) } : undefined;
+}
+
+export const orderCacheKeys = key;

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { QueueName, Queues } from '../../jobs/queues.js';
+import type { Redis } from 'ioredis';
+import { lockKeys, withLock } from '../../lib/locks.js';
+import type { Logger } from '../../lib/logger.js';
+import { Order, type OrderDoc } from './order.model.js';
+
+/** The jobs an order can owe, and the queue each runs on. */
+export const ORDER_JOBS = {
+  'reduce-inventory': 'inventory',
+  'restore-inventory': 'inventory',
+  'notify-seller': 'notifications',
+  'announce-status': 'notifications',
+  'warm-order': 'cache',
+} as const satisfies Record<string, QueueName>;
+export type OrderJobName = keyof typeof ORDER_JOBS;
+
+export const OrderJobPayloadSchema = z.object({
+  orderId: z.string().regex(/^[0-9a-f]{24}$/),
+  version: z.number().int().positive().optional(),
+});
+export type OrderJobPayload = z.infer<typeof OrderJobPayloadSchema>;
+
+/**
+ * Deterministic BullMQ job ids (BullMQ forbids ":" in them). Jobs that happen
+ * once per order carry no version; jobs that follow each change carry the
+ * order version they announce.
+ */
+export function orderJobId(name: OrderJobName, orderId: string, version?: number): string {
+  return version === undefined ? `${name}_${orderId}` : `${name}_${orderId}_${version}`;
+}
+
+export function parseOrderJobId(jobId: string): { name: OrderJobName; payload: OrderJobPayload } | undefined {
+  const [name, orderId, version] = jobId.split('_');
+  if (!name || !(name in ORDER_JOBS) || !orderId) return undefined;
+  return {
+    name: name as OrderJobName,
+    payload: { orderId, ...(version ? { version: Number(version) } : {}) },
+  };
+}
+
+/**
+ * Enqueues the jobs an order owes, then strikes them off its outbox. Safe to
+ * call any number of times, from anywhere: a job id already in BullMQ is not
+ * added twice, and an entry is only struck off after its job is in Redis. A
+ * failure (Redis down) leaves the entries for the worker's relay.
+ */
+export async function flushOrderOutbox(
+  ctx: { queues: Queues; redis: Redis; log: Logger },
+  orderId: string,
+  jobIds: readonly string[],
+): Promise<boolean> {
+  const { queues, log } = ctx;
+  const results = await Promise.allSettled(
+    jobIds.map(async (jobId) => {
+      const parsed = parseOrderJobId(jobId);
+      if (!parsed) {
+        log.error({ orderId, jobId }, 'unknown job in order outbox; dropping it');
+        return jobId;
+      }
+      await queues[ORDER_JOBS[parsed.name]].add(parsed.name, parsed.payload, { jobId });
+      return jobId;
+    }),
+  );
+  const sent = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed)
+    log.warn({ orderId, err: String(failed.reason) }, 'could not enqueue order jobs now; the relay will retry');
+  if (sent.length === 0) return false;
+
+  try {
+    await withLock(ctx.redis, lockKeys.order(orderId), async () => {
+      // Common case in one write: the outbox still holds exactly what we sent.
+      const cleared = await Order.updateOne(
+        { _id: orderId, outbox: [...sent] },
+        { $set: { outbox: [] }, $unset: { outboxAt: 1 } },
+      );
+      if (cleared.matchedCount === 1) return;
+      for (const jobId of sent) await Order.updateOne({ _id: orderId }, { $pull: { outbox: jobId } });
+      await Order.updateOne({ _id: orderId, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } });
+    });
+  } catch (error) {
+    // Left in the outbox: the relay sends them again, and BullMQ ignores the repeat.
+    log.warn({ orderId, err: (error as Error).message }, 'could not strike sent jobs off the outbox');
+    return false;
+  }
+  return !failed;
+}
+
+/** Flushes the outbox of every order whose entries are older than `graceMs`; the worker runs this on a timer. */
+export async function relayOrderOutboxes(
+  ctx: { queues: Queues; redis: Redis; log: Logger },
+  graceMs: number,
+  batch = 200,
+): Promise<number> {
+  const { log } = ctx;
+  const due = await Order.find({ outboxAt: { $lte: new Date(Date.now() - graceMs) } }, { outbox: 1 })
+    .sort({ outboxAt: 1 })
+    .limit(batch)
+    .lean<Array<Pick<OrderDoc, '_id' | 'outbox'>>>();
+  for (const order of due) {
+    if (order.outbox.length) await flushOrderOutbox(ctx, order._id.toHexString(), order.outbox);
+    else {
+      await withLock(ctx.redis, lockKeys.order(order._id.toHexString()), () =>
+        Order.updateOne({ _id: order._id, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } }),
+      );
+    }
+  }
+  if (due.length) log.info({ orders: due.length }, 'outbox relay enqueued owed jobs');
+  return due.length;
+}

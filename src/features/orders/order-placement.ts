@@ -1,0 +1,248 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
+import { AppError } from '../../lib/errors.js';
+import { isDuplicateKeyError } from '../../lib/mongo.js';
+import type { Principal } from '../../lib/tokens.js';
+import { Product, type ProductDoc } from '../catalog/product.model.js';
+import { User, type UserDoc } from '../users/user.model.js';
+import { IdempotencyRecord, type IdempotencyDoc } from './idempotency.model.js';
+import { orderJobId } from './order-jobs.js';
+import { newOrderNumber } from './order-numbers.js';
+import { toPublicOrder, type PublicOrder } from './order-view.js';
+import { afterOrderWrite, type OrderWriteContext } from './order-writes.js';
+import { Order, type OrderDoc } from './order.model.js';
+import type { PlaceOrderInput } from './orders.schemas.js';
+
+export interface PlacementSettings {
+  currency: string;
+  leadTimeDays: number;
+}
+
+export interface CheckoutResult {
+  status: number;
+  body: { checkoutId: string; orders: PublicOrder[] };
+}
+
+/** How long a request may hold its idempotency key before a retry may take over. */
+const KEY_LEASE_MS = 30_000;
+
+/**
+ * Places a checkout: one order per seller, prices from the catalog, every
+ * order carrying in its outbox the jobs it owes (inventory, cache, seller
+ * notification). With an Idempotency-Key the same body gets the same answer,
+ * however often and however concurrently it is sent.
+ */
+export async function placeOrder(
+  ctx: OrderWriteContext,
+  settings: PlacementSettings,
+  caller: Principal,
+  input: PlaceOrderInput,
+  idempotencyKey?: string,
+): Promise<CheckoutResult> {
+  if (!idempotencyKey) {
+    const plan = await planCheckout(caller, input, settings);
+    return commitCheckout(ctx, plan, false);
+  }
+
+  const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  const claim = await claimKey(caller.id, idempotencyKey, requestHash);
+  if (claim.kind === 'replay') return claim.response;
+
+  try {
+    // A retry that took over a crashed request finishes the checkout that request planned.
+    const plan = claim.plan ?? (await planCheckout(caller, input, settings, idempotencyKey));
+    if (!claim.plan) await IdempotencyRecord.updateOne({ _id: claim.recordId }, { $set: { plan } });
+    const result = await commitCheckout(ctx, plan, Boolean(claim.plan));
+    await IdempotencyRecord.updateOne(
+      { _id: claim.recordId },
+      { $set: { status: 'done', response: result }, $unset: { plan: 1 } },
+    );
+    return result;
+  } catch (error) {
+    // Refused before anything was written (bad product, no stock): the key is free for a corrected retry.
+    if (error instanceof AppError && !claim.plan) {
+      await IdempotencyRecord.deleteOne({ _id: claim.recordId, status: 'processing' });
+    }
+    throw error;
+  }
+}
+
+type Claim =
+  { kind: 'replay'; response: CheckoutResult } | { kind: 'owner'; recordId: Types.ObjectId; plan?: OrderDoc[] };
+
+async function claimKey(customerId: string, key: string, requestHash: string): Promise<Claim> {
+  const lockedUntil = new Date(Date.now() + KEY_LEASE_MS);
+  try {
+    const record = await IdempotencyRecord.create({ customerId, key, requestHash, status: 'processing', lockedUntil });
+    return { kind: 'owner', recordId: record._id };
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+  const existing = await IdempotencyRecord.findOne({ customerId, key }).lean<IdempotencyDoc>();
+  if (!existing) throw new AppError('conflict', 'this Idempotency-Key is being processed; retry shortly');
+  if (existing.requestHash !== requestHash) {
+    throw new AppError('unprocessable', 'this Idempotency-Key was already used with a different request body');
+  }
+  if (existing.status === 'done' && existing.response) {
+    return { kind: 'replay', response: existing.response as CheckoutResult };
+  }
+  if (existing.lockedUntil > new Date()) {
+    throw new AppError('conflict', 'a request with this Idempotency-Key is still being processed; retry shortly', {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  // The first request died holding the key: take it over, unless another retry just did.
+  const taken = await IdempotencyRecord.findOneAndUpdate(
+    { _id: existing._id, status: 'processing', lockedUntil: existing.lockedUntil },
+    { $set: { lockedUntil } },
+    { returnDocument: 'after' },
+  ).lean<IdempotencyDoc>();
+  if (!taken)
+    throw new AppError('conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
+  return { kind: 'owner', recordId: taken._id, ...(taken.plan ? { plan: taken.plan as unknown as OrderDoc[] } : {}) };
+}
+
+/** Builds the order documents (ids, numbers, prices, outbox) without writing them. */
+async function planCheckout(
+  caller: Principal,
+  input: PlaceOrderInput,
+  settings: PlacementSettings,
+  idempotencyKey?: string,
+): Promise<OrderDoc[]> {
+  // The same product twice in one request is one line with the summed quantity.
+  const quantities = new Map<string, number>();
+  for (const item of input.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+
+  const [customer, products] = await Promise.all([
+    User.findById(caller.id).lean<UserDoc>(),
+    Product.find({ _id: { $in: [...quantities.keys()] } }).lean<ProductDoc[]>(),
+  ]);
+  if (!customer) throw new AppError('unauthorized', 'the account behind this token no longer exists');
+
+  const byId = new Map(products.map((p) => [p._id.toHexString(), p]));
+  const unknown = input.items.flatMap((item, index) =>
+    byId.has(item.productId) ? [] : [{ path: `items.${index}.productId`, message: `no product ${item.productId}` }],
+  );
+  if (unknown.length)
+    throw new AppError('validation', 'the order names products that do not exist', { errors: unknown });
+
+  for (const [productId, quantity] of quantities) {
+    const product = byId.get(productId)!;
+    if (quantity > product.stock) {
+      throw new AppError(
+        'conflict',
+        `not enough stock for ${product.name} (${product.sku}): ${product.stock} left, ${quantity} ordered`,
+        {
+          extra: { productId, available: product.stock, requested: quantity },
+        },
+      );
+    }
+  }
+
+  const bySeller = new Map<string, ProductDoc[]>();
+  for (const product of products) {
+    const sellerId = product.sellerId.toHexString();
+    bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), product]);
+  }
+  const sellers = await User.find({ _id: { $in: [...bySeller.keys()] } }, { name: 1, shopName: 1 }).lean<UserDoc[]>();
+  const sellerName = new Map(sellers.map((s) => [s._id.toHexString(), s.shopName ?? s.name]));
+
+  const now = new Date();
+  const checkoutId = randomUUID();
+  const estimatedDelivery = new Date(now.getTime() + settings.leadTimeDays * 24 * 3600 * 1000);
+
+  return [...bySeller.entries()].map(([sellerId, sellerProducts]): OrderDoc => {
+    const _id = new Types.ObjectId();
+    const orderId = _id.toHexString();
+    const items = sellerProducts.map((product) => {
+      const quantity = quantities.get(product._id.toHexString())!;
+      return {
+        _id: new Types.ObjectId(),
+        productId: product._id,
+        name: product.name,
+        sku: product.sku,
+        price: product.price,
+        quantity,
+        subtotal: product.price * quantity,
+        deliveredQuantity: 0,
+        remainingQuantity: quantity,
+      };
+    });
+    return {
+      _id,
+      orderNumber: newOrderNumber(now),
+      checkoutId,
+      customer: {
+        id: customer._id,
+        name: customer.name,
+        email: customer.email,
+        ...((input.phone ?? customer.phone) ? { phone: input.phone ?? customer.phone! } : {}),
+        deliveryAddress: input.deliveryAddress,
+      },
+      seller: { id: new Types.ObjectId(sellerId), name: sellerName.get(sellerId) ?? 'Unknown seller' },
+      items,
+      totalAmount: items.reduce((sum, item) => sum + item.subtotal, 0),
+      currency: settings.currency,
+      status: 'pending',
+      paymentMethod: input.paymentMethod,
+      paymentStatus: 'unpaid',
+      paidAmount: 0,
+      progress: 0,
+      inventoryStatus: 'pending',
+      shortItems: [],
+      estimatedDelivery,
+      ...(input.notes ? { notes: input.notes } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      outbox: [
+        orderJobId('reduce-inventory', orderId),
+        orderJobId('notify-seller', orderId),
+        orderJobId('warm-order', orderId, 1),
+      ],
+      outboxAt: now,
+      deliveredUnits: 0,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+}
+
+/** Writes the planned orders (again, after a crash: ids already there are skipped) and sends their jobs. */
+async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed: boolean): Promise<CheckoutResult> {
+  await insertOrders(plan);
+  let orders = plan;
+  if (resumed) {
+    // Orders the crashed request already wrote may have moved on since; answer with what is stored.
+    const stored = await Order.find({ _id: { $in: plan.map((o) => o._id) } }).lean<OrderDoc[]>();
+    const byId = new Map(stored.map((o) => [o._id.toHexString(), o]));
+    orders = plan.map((o) => byId.get(o._id.toHexString()) ?? o);
+  }
+  await Promise.all(orders.map((order) => afterOrderWrite(ctx, order, order.outbox)));
+  return { status: 201, body: { checkoutId: plan[0]!.checkoutId, orders: orders.map(toPublicOrder) } };
+}
+
+/**
+ * Inserts the planned orders; an order whose id is already stored (a resumed
+ * request) is skipped, and one whose random order number collided gets a new
+ * number and is inserted again.
+ */
+async function insertOrders(plan: OrderDoc[]): Promise<void> {
+  let pending = plan;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await Order.insertMany(pending, { ordered: false });
+      return;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const stored = new Set(
+      (
+        await Order.find({ _id: { $in: pending.map((o) => o._id) } }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()
+      ).map((o) => o._id.toHexString()),
+    );
+    pending = pending.filter((o) => !stored.has(o._id.toHexString()));
+    if (pending.length === 0) return;
+    for (const order of pending) order.orderNumber = newOrderNumber();
+  }
+  throw new AppError('conflict', 'could not assign order numbers; try again');
+}

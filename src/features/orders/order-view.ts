@@ -1,0 +1,100 @@
+import type { OrderDoc } from './order.model.js';
+
+/** What clients see of an order: everything but the internal bookkeeping. */
+export interface PublicOrder {
+  id: string;
+  orderNumber: string;
+  checkoutId: string;
+  customer: { id: string; name: string; email: string; phone?: string; deliveryAddress: string };
+  seller: { id: string; name: string };
+  items: Array<{
+    id: string;
+    productId: string;
+    name: string;
+    sku: string;
+    price: number;
+    quantity: number;
+    subtotal: number;
+    deliveredQuantity: number;
+    remainingQuantity: number;
+  }>;
+  totalAmount: number;
+  currency: string;
+  status: OrderDoc['status'];
+  paymentMethod: OrderDoc['paymentMethod'];
+  paymentStatus: OrderDoc['paymentStatus'];
+  paidAmount: number;
+  progress: number;
+  inventoryStatus: OrderDoc['inventoryStatus'];
+  shortItems: Array<{ productId: string; requested: number; available: number }>;
+  estimatedDelivery?: string;
+  notes?: string;
+  cancelReason?: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : undefined);
+
+export function toPublicOrder(order: OrderDoc): PublicOrder {
+  return {
+    id: order._id.toHexString(),
+    orderNumber: order.orderNumber,
+    checkoutId: order.checkoutId,
+    customer: {
+      id: order.customer.id.toHexString(),
+      name: order.customer.name,
+      email: order.customer.email,
+      ...(order.customer.phone ? { phone: order.customer.phone } : {}),
+      deliveryAddress: order.customer.deliveryAddress,
+    },
+    seller: { id: order.seller.id.toHexString(), name: order.seller.name },
+    items: order.items.map((item) => ({
+      id: String(item._id),
+      productId: item.productId.toHexString(),
+      name: item.name,
+      sku: item.sku,
+      price: item.price,
+      quantity: item.quantity,
+      subtotal: item.subtotal,
+      deliveredQuantity: item.deliveredQuantity,
+      remainingQuantity: item.remainingQuantity,
+    })),
+    totalAmount: order.totalAmount,
+    currency: order.currency,
+    status: order.status,
+    paymentMethod: order.paymentMethod,
+    paymentStatus: order.paymentStatus,
+    paidAmount: order.paidAmount,
+    progress: order.progress,
+    inventoryStatus: order.inventoryStatus,
+    shortItems: (order.shortItems ?? []).map((s) => ({
+      productId: String(s.productId),
+      requested: s.requested,
+      available: s.available,
+    })),
+    ...(order.estimatedDelivery ? { estimatedDelivery: iso(order.estimatedDelivery) } : {}),
+    ...(order.notes ? { notes: order.notes } : {}),
+    ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
+    version: order.version,
+    createdAt: iso(order.createdAt)!,
+    updatedAt: iso(order.updatedAt)!,
+  };
+}
+
+/** Remaining quantities per product, as `GET /orders/:id/remaining` shows them. */
+export function remainingOf(order: PublicOrder) {
+  const items: Record<string, { total: number; delivered: number; remaining: number }> = {};
+  for (const item of order.items) {
+    const entry = (items[item.productId] ??= { total: 0, delivered: 0, remaining: 0 });
+    entry.total += item.quantity;
+    entry.delivered += item.deliveredQuantity;
+    entry.remaining += item.remainingQuantity;
+  }
+  return { orderId: order.id, items };
+}
+
+export function progressOf(order: PublicOrder) {
+  return { orderId: order.id, progress: order.progress, status: order.status };
+}

@@ -1,0 +1,134 @@
+import { Schema, model, type Types } from 'mongoose';
+import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
+
+export const PAYMENT_METHODS = ['cash_on_delivery', 'prepaid', 'bank_transfer', 'upi', 'card'] as const;
+export const PAYMENT_STATUSES = ['unpaid', 'partially_paid', 'paid'] as const;
+export const INVENTORY_STATUSES = ['pending', 'reduced', 'short', 'restored'] as const;
+
+const itemSchema = new Schema(
+  {
+    productId: { type: Schema.Types.ObjectId, required: true },
+    name: { type: String, required: true },
+    sku: { type: String, required: true },
+    price: { type: Number, required: true },
+    quantity: { type: Number, required: true },
+    subtotal: { type: Number, required: true },
+    deliveredQuantity: { type: Number, required: true, default: 0 },
+    remainingQuantity: { type: Number, required: true },
+  },
+  { _id: true },
+);
+
+const orderSchema = new Schema(
+  {
+    orderNumber: { type: String, required: true },
+    checkoutId: { type: String, required: true },
+    customer: {
+      id: { type: Schema.Types.ObjectId, required: true },
+      name: { type: String, required: true },
+      email: { type: String, required: true },
+      phone: { type: String },
+      deliveryAddress: { type: String, required: true },
+    },
+    seller: {
+      id: { type: Schema.Types.ObjectId, required: true },
+      name: { type: String, required: true },
+    },
+    items: { type: [itemSchema], required: true },
+    totalAmount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    status: { type: String, enum: ORDER_STATUSES, required: true, default: 'pending' },
+    paymentMethod: { type: String, enum: PAYMENT_METHODS, required: true, default: 'cash_on_delivery' },
+    paymentStatus: { type: String, enum: PAYMENT_STATUSES, required: true, default: 'unpaid' },
+    paidAmount: { type: Number, required: true, default: 0 },
+    progress: { type: Number, required: true, default: 0 },
+    inventoryStatus: { type: String, enum: INVENTORY_STATUSES, required: true, default: 'pending' },
+    shortItems: {
+      type: [{ productId: Schema.Types.ObjectId, requested: Number, available: Number, _id: false }],
+      default: [],
+    },
+    estimatedDelivery: { type: Date },
+    notes: { type: String },
+    cancelReason: { type: String },
+    cancelledAt: { type: Date },
+    confirmedAt: { type: Date },
+    /** The idempotency key the order was placed with, so a crashed request can be finished by its retry. */
+    idempotencyKey: { type: String },
+    /**
+     * Jobs the order still owes the queues, as BullMQ job ids (`<job>_<orderId>[_<version>]`).
+     * Written in the same update as the change that needs them, so "saved" always
+     * means "will be processed": the API enqueues them at once, the worker's relay
+     * later if that failed, and BullMQ drops a second add of the same id.
+     */
+    outbox: { type: [String], default: [] },
+    /** When the outbox last got an entry; the relay picks up entries older than a grace period. */
+    outboxAt: { type: Date },
+    /** Units delivered so far; an order can be cancelled only while this is 0. */
+    deliveredUnits: { type: Number, required: true, default: 0 },
+    /** Bumped by every write; caches only ever move forward in versions. */
+    version: { type: Number, required: true, default: 1 },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+// Serves look-ups by order number (search, support) and keeps numbers unique.
+orderSchema.index({ orderNumber: 1 }, { unique: true });
+// Serves the customer's own list, newest first, and the customer-scoped stats.
+orderSchema.index({ 'customer.id': 1, createdAt: -1 });
+// Serves the seller's own list and stats, and `GET /orders?sellerId=`.
+orderSchema.index({ 'seller.id': 1, createdAt: -1 });
+// Serves the staff/admin list filtered by status, newest first.
+orderSchema.index({ status: 1, createdAt: -1 });
+// Serves the unfiltered staff/admin list and date ranges.
+orderSchema.index({ createdAt: -1 });
+// Serves the orders of one checkout (the idempotent replay).
+orderSchema.index({ checkoutId: 1 });
+// Serves finishing a crashed keyed request: the orders already placed with that key.
+orderSchema.index({ 'customer.id': 1, idempotencyKey: 1 });
+// Serves the outbox relay: orders with unsent jobs, oldest first.
+orderSchema.index({ outboxAt: 1 });
+
+export interface OrderItemDoc {
+  _id: Types.ObjectId;
+  productId: Types.ObjectId;
+  name: string;
+  sku: string;
+  price: number;
+  quantity: number;
+  subtotal: number;
+  deliveredQuantity: number;
+  remainingQuantity: number;
+}
+
+/** An order as stored (what `lean()` returns). */
+export interface OrderDoc {
+  _id: Types.ObjectId;
+  orderNumber: string;
+  checkoutId: string;
+  customer: { id: Types.ObjectId; name: string; email: string; phone?: string; deliveryAddress: string };
+  seller: { id: Types.ObjectId; name: string };
+  items: OrderItemDoc[];
+  totalAmount: number;
+  currency: string;
+  status: OrderStatus;
+  paymentMethod: (typeof PAYMENT_METHODS)[number];
+  paymentStatus: (typeof PAYMENT_STATUSES)[number];
+  paidAmount: number;
+  progress: number;
+  inventoryStatus: (typeof INVENTORY_STATUSES)[number];
+  shortItems: Array<{ productId: Types.ObjectId; requested: number; available: number }>;
+  estimatedDelivery?: Date;
+  notes?: string;
+  cancelReason?: string;
+  cancelledAt?: Date;
+  confirmedAt?: Date;
+  idempotencyKey?: string;
+  outbox: string[];
+  outboxAt?: Date;
+  deliveredUnits: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const Order = model<OrderDoc>('Order', orderSchema);

@@ -1,0 +1,199 @@
+import type { Redis } from 'ioredis';
+import type { QueryFilter, SortOrder } from 'mongoose';
+import { AppError } from '../../lib/errors.js';
+import { escapeRegExp } from '../../lib/text.js';
+import type { Principal } from '../../lib/tokens.js';
+import { cachedOrder, cachedProgress, cachedRemaining, cacheOrder } from './order-cache.js';
+import { orderStats, type StatsScope } from './order-stats.js';
+import { canTransition, isCancellable, type OrderStatus } from './order-status.js';
+import { progressOf, remainingOf, toPublicOrder, type PublicOrder } from './order-view.js';
+import { changeOrder, type OrderWriteContext } from './order-writes.js';
+import { Order, type OrderDoc } from './order.model.js';
+import type { ListOrdersQuery } from './orders.schemas.js';
+
+const isStaff = (caller: Principal) => caller.role === 'staff' || caller.role === 'admin';
+
+function canSee(caller: Principal, order: Pick<PublicOrder, 'customer' | 'seller'>): boolean {
+  if (isStaff(caller)) return true;
+  if (caller.role === 'customer') return order.customer.id === caller.id;
+  if (caller.role === 'seller') return order.seller.id === caller.id;
+  return false;
+}
+
+// Someone who may not see an order learns nothing, not even that it exists.
+const notFound = (id: string) => new AppError('not_found', `order ${id} does not exist`);
+
+const illegal = (order: { status: OrderStatus }, wanted: string) =>
+  new AppError('conflict', `cannot ${wanted}: the order is ${order.status}`, {
+    extra: { currentStatus: order.status },
+  });
+
+// ---------------------------------------------------------------- reads
+
+const SORTS: Record<ListOrdersQuery['sort'], Record<string, SortOrder>> = {
+  '-createdAt': { createdAt: -1, _id: -1 },
+  createdAt: { createdAt: 1, _id: 1 },
+  totalAmount: { totalAmount: 1, _id: 1 },
+  '-totalAmount': { totalAmount: -1, _id: -1 },
+  orderNumber: { orderNumber: 1 },
+};
+
+const HIDDEN = { outbox: 0, outboxAt: 0, idempotencyKey: 0 } as const;
+
+export function scopeFilter(caller: Principal): QueryFilter<OrderDoc> {
+  if (caller.role === 'customer') return { 'customer.id': caller.id };
+  if (caller.role === 'seller') return { 'seller.id': caller.id };
+  return {};
+}
+
+export async function listOrders(caller: Principal, query: ListOrdersQuery) {
+  const filter: QueryFilter<OrderDoc> = { ...scopeFilter(caller) };
+  if (query.sellerId) {
+    // A seller asking for another seller's orders gets an empty page, never theirs.
+    if (caller.role === 'seller' && query.sellerId !== caller.id) filter._id = { $exists: false };
+    else filter['seller.id'] = query.sellerId;
+  }
+  if (query.status) filter.status = { $in: query.status };
+  if (query.paymentStatus) filter.paymentStatus = query.paymentStatus;
+  if (query.startDate || query.endDate) {
+    filter.createdAt = {
+      ...(query.startDate ? { $gte: new Date(`${query.startDate}T00:00:00.000Z`) } : {}),
+      ...(query.endDate ? { $lte: new Date(`${query.endDate}T23:59:59.999Z`) } : {}),
+    };
+  }
+  if (query.search) {
+    const pattern = new RegExp(escapeRegExp(query.search), 'i');
+    filter.$or = [
+      { orderNumber: pattern },
+      { 'customer.name': pattern },
+      { 'customer.phone': pattern },
+      { 'customer.email': pattern },
+    ];
+  }
+  const [total, docs] = await Promise.all([
+    Order.countDocuments(filter),
+    Order.find(filter, HIDDEN)
+      .sort(SORTS[query.sort])
+      .skip((query.page - 1) * query.limit)
+      .limit(query.limit)
+      .lean<OrderDoc[]>(),
+  ]);
+  return {
+    data: docs.map(toPublicOrder),
+    page: query.page,
+    limit: query.limit,
+    total,
+    totalPages: Math.ceil(total / query.limit),
+  };
+}
+
+export function statsFor(redis: Redis, caller: Principal) {
+  const scope: StatsScope =
+    caller.role === 'customer' || caller.role === 'seller' ? { kind: caller.role, id: caller.id } : { kind: 'all' };
+  return orderStats(redis, scope);
+}
+
+/** From the 5-minute cache when it holds the order, else MongoDB (which then refills it). */
+export async function getOrder(redis: Redis, caller: Principal, id: string): Promise<PublicOrder> {
+  let order = await cachedOrder(redis, id);
+  if (!order) {
+    const doc = await Order.findById(id, HIDDEN).lean<OrderDoc>();
+    if (!doc) throw notFound(id);
+    order = toPublicOrder(doc);
+    await cacheOrder(redis, order);
+  }
+  if (!canSee(caller, order)) throw notFound(id);
+  return order;
+}
+
+// Staff may read any order, so their reads can use the per-field caches (1 h)
+// directly; everyone else goes through the order, whose owner fields decide.
+export async function getRemaining(redis: Redis, caller: Principal, id: string) {
+  const cached = isStaff(caller) ? await cachedRemaining(redis, id) : undefined;
+  return cached ?? remainingOf(await getOrder(redis, caller, id));
+}
+
+export async function getProgress(redis: Redis, caller: Principal, id: string) {
+  const cached = isStaff(caller) ? await cachedProgress(redis, id) : undefined;
+  return cached ?? progressOf(await getOrder(redis, caller, id));
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+/** Loads for a write: hides what the caller may not see, then applies `decide`. */
+function guarded(
+  caller: Principal,
+  id: string,
+  decide: (order: OrderDoc) => ReturnType<Parameters<typeof changeOrder>[2]>,
+) {
+  return (order: OrderDoc) => {
+    if (!canSee(caller, toPublicOrder(order))) throw notFound(id);
+    return decide(order);
+  };
+}
+
+export async function confirmOrder(ctx: OrderWriteContext, caller: Principal, id: string, estimatedDelivery?: string) {
+  const { order } = await changeOrder(
+    ctx,
+    id,
+    guarded(caller, id, (current) => {
+      if (!canTransition(current.status, 'confirmed')) throw illegal(current, 'confirm');
+      return {
+        set: {
+          status: 'confirmed',
+          confirmedAt: new Date(),
+          ...(estimatedDelivery ? { estimatedDelivery: new Date(estimatedDelivery) } : {}),
+        },
+        jobs: ['announce-status', 'warm-order'],
+      };
+    }),
+  );
+  return toPublicOrder(order);
+}
+
+export async function setOrderStatus(ctx: OrderWriteContext, caller: Principal, id: string, status: OrderStatus) {
+  if (status === 'cancelled') {
+    throw new AppError('validation', 'cancel with PATCH /api/orders/{id}/cancel or DELETE /api/orders/{id}', {
+      errors: [{ path: 'status', message: 'use the cancel endpoints' }],
+    });
+  }
+  const { order } = await changeOrder(
+    ctx,
+    id,
+    guarded(caller, id, (current) => {
+      if (!canTransition(current.status, status)) throw illegal(current, `move it to ${status}`);
+      if (status === 'completed' && current.paymentStatus !== 'paid') {
+        throw new AppError('conflict', 'cannot complete: the order is not fully paid', {
+          extra: { currentStatus: current.status, paymentStatus: current.paymentStatus },
+        });
+      }
+      return { set: { status }, jobs: ['announce-status', 'warm-order'] };
+    }),
+  );
+  return toPublicOrder(order);
+}
+
+/** Cancels and owes the inventory restore. Cancelling a cancelled order changes nothing and says so with 200. */
+export async function cancelOrder(ctx: OrderWriteContext, caller: Principal, id: string, reason?: string) {
+  const { order } = await changeOrder(
+    ctx,
+    id,
+    guarded(caller, id, (current) => {
+      if (current.status === 'cancelled') return null;
+      if (caller.role === 'customer' && !['pending', 'confirmed'].includes(current.status)) {
+        throw illegal(current, 'cancel (customers may cancel only pending or confirmed orders)');
+      }
+      if (caller.role === 'staff') throw new AppError('forbidden', 'staff cannot cancel orders');
+      if (!isCancellable(current.status, current.deliveredUnits)) throw illegal(current, 'cancel');
+      return {
+        set: {
+          status: 'cancelled',
+          cancelledAt: new Date(),
+          ...(reason ? { cancelReason: reason } : {}),
+        },
+        jobs: ['restore-inventory', 'announce-status', 'warm-order'],
+      };
+    }),
+  );
+  return toPublicOrder(order);
+}

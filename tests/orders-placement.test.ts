@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Product } from '../src/features/catalog/product.model.js';
+import { Notification } from '../src/features/notifications/notification.model.js';
+import { Order } from '../src/features/orders/order.model.js';
+import type { WorkerSystem } from '../workers/system.js';
+import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
+import { listenForEvents } from './helpers/events.js';
+import { httpClient, type HttpClient } from './helpers/http.js';
+import { address, createProduct, orderBody } from './helpers/orders.js';
+import { eventually } from './helpers/processes.js';
+import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
+
+let api: TestApi;
+let workers: WorkerSystem;
+let http: HttpClient;
+let admin: Actor;
+let sellerA: Actor;
+let sellerB: Actor;
+let customer: Actor;
+let listener: Awaited<ReturnType<typeof listenForEvents>>;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  workers = startTestWorkers(api.config);
+  listener = await listenForEvents(api.config.REDIS_URL);
+  http = httpClient(api.url);
+  admin = await loginAdmin(http);
+  [sellerA, sellerB, customer] = await Promise.all([
+    createActor(http, admin, 'seller', 'Tea House'),
+    createActor(http, admin, 'seller', 'Spice Shop'),
+    registerCustomer(http, 'Asha'),
+  ]);
+});
+afterAll(async () => {
+  await listener?.close();
+  await workers?.close();
+  await api?.close();
+});
+
+describe('placing an order', () => {
+  it('splits a checkout into one order per seller, priced from the catalog, and returns at once', async () => {
+    const tea = await createProduct(http, sellerA, { price: 12_000, stock: 5 });
+    const mug = await createProduct(http, sellerA, { price: 4_550, stock: 5 });
+    const pepper = await createProduct(http, sellerB, { price: 999, stock: 5 });
+
+    const res = await http.post(
+      '/api/orders',
+      orderBody(
+        [
+          { productId: tea.id, quantity: 2 },
+          { productId: pepper.id, quantity: 3 },
+          { productId: mug.id, quantity: 1 },
+        ],
+        { notes: 'Leave at the door', phone: '+91 98765 43210' },
+      ),
+      { token: customer.token },
+    );
+    expect(res.status).toBe(201);
+    const { checkoutId, orders } = res.body;
+    expect(orders).toHaveLength(2);
+    const bySeller = Object.fromEntries(orders.map((o: any) => [o.seller.id, o]));
+    const teaOrder = bySeller[sellerA.id];
+    expect(teaOrder).toMatchObject({
+      checkoutId,
+      status: 'pending',
+      paymentMethod: 'cash_on_delivery',
+      paymentStatus: 'unpaid',
+      paidAmount: 0,
+      progress: 0,
+      currency: 'INR',
+      totalAmount: 2 * 12_000 + 4_550,
+      seller: { id: sellerA.id, name: 'Tea House' },
+      customer: { id: customer.id, name: 'Asha', deliveryAddress: address, phone: '+91 98765 43210' },
+      notes: 'Leave at the door',
+    });
+    expect(teaOrder.orderNumber).toMatch(/^ORD-\d{8}-[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(teaOrder.items.map((i: any) => [i.sku, i.quantity, i.subtotal, i.remainingQuantity])).toEqual([
+      [tea.sku, 2, 24_000, 2],
+      [mug.sku, 1, 4_550, 1],
+    ]);
+    expect(bySeller[sellerB.id].totalAmount).toBe(2_997);
+    expect(new Date(teaOrder.estimatedDelivery).getTime()).toBeGreaterThan(Date.now() + 2 * 24 * 3600 * 1000);
+
+    // The jobs run after the response: stock reduced, sellers notified, each exactly once.
+    await eventually(async () => {
+      const stocks = await Product.find({ _id: { $in: [tea.id, mug.id, pepper.id] } }).lean();
+      expect(Object.fromEntries(stocks.map((p) => [p._id.toHexString(), p.stock]))).toEqual({
+        [tea.id]: 3,
+        [mug.id]: 4,
+        [pepper.id]: 2,
+      });
+      const stored = await Order.find({ checkoutId }).lean();
+      expect(stored.map((o) => o.inventoryStatus)).toEqual(['reduced', 'reduced']);
+      expect(stored.every((o) => o.outbox.length === 0)).toBe(true);
+      expect(await Notification.countDocuments({ type: 'order_notification', orderId: { $in: stored.map((o) => o._id) } })).toBe(2);
+    });
+
+    // The events went out through Redis, addressed to the right rooms.
+    await eventually(async () => {
+      const notices = listener.of('order_notification').filter((e) => e.payload.orderId === teaOrder.id);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]!.rooms).toEqual([`seller:${sellerA.id}`]);
+      expect(notices[0]!.payload).toMatchObject({ orderNumber: teaOrder.orderNumber, totalAmount: teaOrder.totalAmount });
+      expect(notices[0]!.payload.eventId).toEqual(expect.any(String));
+      expect(notices[0]!.payload.occurredAt).toEqual(expect.any(String));
+
+      const created = listener.of('order:created').find((e) => e.payload.order.id === teaOrder.id);
+      expect(created?.rooms.sort()).toEqual(
+        [`seller:${sellerA.id}`, `user:${customer.id}`, `order:${teaOrder.id}`, 'admin'].sort(),
+      );
+      const reduced = listener.of('order:inventory-reduced').find((e) => e.payload.orderId === teaOrder.id);
+      expect(reduced?.payload.affectedProducts).toEqual([
+        { productId: tea.id, quantity: 2 },
+        { productId: mug.id, quantity: 1 },
+      ]);
+    });
+  });
+
+  it('merges repeated lines for one product', async () => {
+    const p = await createProduct(http, sellerA, { stock: 10 });
+    const res = await http.post(
+      '/api/orders',
+      orderBody([
+        { productId: p.id, quantity: 2 },
+        { productId: p.id, quantity: 3 },
+      ]),
+      { token: customer.token },
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.orders[0].items).toHaveLength(1);
+    expect(res.body.orders[0].items[0].quantity).toBe(5);
+  });
+
+  it('refuses an unknown product with 400 naming the line, and writes nothing', async () => {
+    const p = await createProduct(http, sellerA);
+    const before = await Order.countDocuments();
+    const res = await http.post(
+      '/api/orders',
+      orderBody([
+        { productId: p.id, quantity: 1 },
+        { productId: 'aaaaaaaaaaaaaaaaaaaaaaaa', quantity: 1 },
+      ]),
+      { token: customer.token },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ path: 'items.1.productId', message: 'no product aaaaaaaaaaaaaaaaaaaaaaaa' }]);
+    expect(await Order.countDocuments()).toBe(before);
+  });
+
+  it('refuses more than the stock with 409 naming the product', async () => {
+    const p = await createProduct(http, sellerA, { stock: 2, name: 'Rare tea' });
+    const res = await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 3 }]), { token: customer.token });
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toContain('Rare tea');
+    expect(res.body).toMatchObject({ productId: p.id, available: 2, requested: 3 });
+  });
+
+  it('validates the body: items, quantities, address', async () => {
+    const p = await createProduct(http, sellerA);
+    const bad = [
+      { items: [], deliveryAddress: address },
+      { items: [{ productId: p.id, quantity: 0 }], deliveryAddress: address },
+      { items: [{ productId: p.id, quantity: 1.5 }], deliveryAddress: address },
+      { items: [{ productId: p.id, quantity: 10_001 }], deliveryAddress: address },
+      { items: Array.from({ length: 101 }, () => ({ productId: p.id, quantity: 1 })), deliveryAddress: address },
+      { items: [{ productId: p.id, quantity: 1 }], deliveryAddress: '   abc   ' },
+      { items: [{ productId: p.id, quantity: 1 }], deliveryAddress: 'x'.repeat(501) },
+      { items: [{ productId: p.id, quantity: 1 }], deliveryAddress: 'Line one\u0007 bell' },
+      { items: [{ productId: p.id, quantity: 1, price: 1 }], deliveryAddress: address },
+      { items: [{ productId: p.id, quantity: 1 }] },
+    ];
+    for (const body of bad) {
+      const res = await http.post('/api/orders', body, { token: customer.token });
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+    }
+  });
+
+  it('lets only customers place orders', async () => {
+    const p = await createProduct(http, sellerA);
+    for (const actor of [sellerA, admin]) {
+      expect((await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: actor.token })).status).toBe(403);
+    }
+  });
+
+  it('numbers orders uniquely under concurrency', async () => {
+    const p = await createProduct(http, sellerA, { stock: 1000 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: customer.token })),
+    );
+    expect(results.filter((r) => r.status !== 201).map((r) => r.body.detail)).toEqual([]);
+    const numbers = results.map((r) => r.body.orders[0].orderNumber);
+    expect(new Set(numbers).size).toBe(20);
+  });
+});

@@ -1,0 +1,16 @@
+import { purgeExpiredIdempotencyKeys } from '../../src/features/orders/idempotency-maintenance.js';
+import { defineJob } from '../../src/jobs/registry.js';
+import { z } from 'zod';
+import type { WorkerContext } from '../context.js';
+
+/** Repeating jobs the worker schedules at start (BullMQ job schedulers, one per name cluster-wide). */
+export const MAINTENANCE_SCHEDULE = [{ name: 'purge-idempotency-keys', everyMs: 60 * 60 * 1000 }] as const;
+
+export const maintenanceJobs = (ctx: WorkerContext) => [
+  defineJob({
+    queue: 'maintenance',
+    name: 'purge-idempotency-keys',
+    payload: z.object({}).passthrough(),
+    run: async () => ({ deleted: await purgeExpiredIdempotencyKeys(ctx.config.IDEMPOTENCY_TTL_HOURS) }),
+  }),
+];
