@@ -1,0 +1,184 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Product } from '../src/features/catalog/product.model.js';
+import {
+  applyReduction,
+  reduceInventoryForOrder,
+  restoreInventoryForOrder,
+  type InventoryContext,
+} from '../src/features/inventory/inventory.service.js';
+import { Order } from '../src/features/orders/order.model.js';
+import { closeQueues, createQueues } from '../src/jobs/queues.js';
+import { EventPublisher } from '../src/lib/events.js';
+import { createLogger } from '../src/lib/logger.js';
+import { closeRedis, createRedis } from '../src/lib/redis.js';
+import type { WorkerSystem } from '../workers/system.js';
+import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
+import { httpClient, type HttpClient } from './helpers/http.js';
+import { createProduct, orderBody } from './helpers/orders.js';
+import { eventually } from './helpers/processes.js';
+import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
+
+let api: TestApi;
+let http: HttpClient;
+let admin: Actor;
+let seller: Actor;
+let customer: Actor;
+let ctx: InventoryContext;
+const log = createLogger('silent', 'test');
+
+beforeAll(async () => {
+  api = await startTestApi();
+  http = httpClient(api.url);
+  admin = await loginAdmin(http);
+  [seller, customer] = await Promise.all([createActor(http, admin, 'seller'), registerCustomer(http)]);
+  const redis = createRedis(api.config.REDIS_URL, 'command', log);
+  const producer = createRedis(api.config.REDIS_URL, 'blocking', log);
+  ctx = { queues: createQueues(producer, api.config.QUEUE_PREFIX), redis, log, events: new EventPublisher(producer) };
+});
+afterAll(async () => {
+  await closeQueues(ctx.queues);
+  await closeRedis(ctx.redis);
+  await api?.close();
+});
+
+const stockOf = async (id: string) => (await Product.findById(id).lean())!.stock;
+
+/** Places an order over HTTP; no worker runs in this part, so its jobs wait in Redis. */
+async function placeOrder(items: Array<{ productId: string; quantity: number }>) {
+  const res = await http.post('/api/orders', orderBody(items), { token: customer.token });
+  expect(res.status).toBe(201);
+  return res.body.orders[0].id as string;
+}
+
+describe('inventory moves exactly once per order and product', () => {
+  it('a reduce job run twice, then five times at once, changes stock once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const b = await createProduct(http, seller, { stock: 7 });
+    const orderId = await placeOrder([
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 2 },
+    ]);
+
+    await reduceInventoryForOrder(ctx, orderId, log);
+    await reduceInventoryForOrder(ctx, orderId, log);
+    await Promise.all(Array.from({ length: 5 }, () => reduceInventoryForOrder(ctx, orderId, log)));
+
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([7, 5]);
+    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('reduced');
+  });
+
+  it('five copies of a fresh reduce running at once change stock once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([{ productId: a.id, quantity: 4 }]);
+    await Promise.all(Array.from({ length: 5 }, () => reduceInventoryForOrder(ctx, orderId, log)));
+    expect(await stockOf(a.id)).toBe(6);
+  });
+
+  it('a reduce that died after its first product and is retried changes each product once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const b = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([
+      { productId: a.id, quantity: 1 },
+      { productId: b.id, quantity: 2 },
+    ]);
+    const order = (await Order.findById(orderId).lean())!;
+    // The first step of the job, then the "crash": the order still says pending.
+    await applyReduction(ctx.redis, orderId, order.items[0]!);
+    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('pending');
+
+    await reduceInventoryForOrder(ctx, orderId, log);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([9, 8]);
+  });
+
+  it('cancel twice, restore run three times at once: stock comes back once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([{ productId: a.id, quantity: 4 }]);
+    await reduceInventoryForOrder(ctx, orderId, log);
+    expect(await stockOf(a.id)).toBe(6);
+
+    expect((await http.request('DELETE', `/api/orders/${orderId}`, { token: customer.token })).status).toBe(200);
+    expect((await http.request('DELETE', `/api/orders/${orderId}`, { token: customer.token })).status).toBe(200);
+    await Promise.all(Array.from({ length: 3 }, () => restoreInventoryForOrder(ctx, orderId, log)));
+    await restoreInventoryForOrder(ctx, orderId, log);
+
+    expect(await stockOf(a.id)).toBe(10);
+    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('restored');
+  });
+
+  it('a restore that runs before the reduction finished waits (retries) instead of missing it', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([{ productId: a.id, quantity: 2 }]);
+    expect((await http.request('DELETE', `/api/orders/${orderId}`, { token: customer.token })).status).toBe(200);
+    await expect(restoreInventoryForOrder(ctx, orderId, log)).rejects.toThrow(/not had its inventory reduced yet/);
+    await reduceInventoryForOrder(ctx, orderId, log);
+    await restoreInventoryForOrder(ctx, orderId, log);
+    expect(await stockOf(a.id)).toBe(10);
+  });
+
+  it('stock runs short: the order is marked short with what was missing, and stock stays at zero', async () => {
+    const a = await createProduct(http, seller, { stock: 3 });
+    const first = await placeOrder([{ productId: a.id, quantity: 3 }]);
+    const second = await placeOrder([{ productId: a.id, quantity: 2 }]);
+    await reduceInventoryForOrder(ctx, first, log);
+    await reduceInventoryForOrder(ctx, second, log);
+    const shortOrder = (await Order.findById(second).lean())!;
+    expect(shortOrder.inventoryStatus).toBe('short');
+    expect(shortOrder.shortItems.map((s) => [String(s.productId), s.requested, s.available])).toEqual([[a.id, 2, 0]]);
+    expect(await stockOf(a.id)).toBe(0);
+  });
+});
+
+describe('under load, with real workers', () => {
+  let workers: WorkerSystem;
+  beforeAll(() => {
+    workers = startTestWorkers(api.config);
+  });
+  afterAll(() => workers?.close());
+
+  it('50 concurrent orders for a product with stock 10: stock never below zero, reduced + left = 10', async () => {
+    const p = await createProduct(http, seller, { stock: 10 });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: customer.token }),
+      ),
+    );
+    // Placement only checks stock as it stands; some may already see it gone.
+    expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    const placed = results.filter((r) => r.status === 201).map((r) => r.body.orders[0].id as string);
+
+    await eventually(async () => {
+      const orders = await Order.find({ _id: { $in: placed } }).lean();
+      expect(orders.filter((o) => o.inventoryStatus === 'pending')).toHaveLength(0);
+    }, 60_000);
+    const orders = await Order.find({ _id: { $in: placed } }).lean();
+    const reduced = orders.filter((o) => o.inventoryStatus === 'reduced').length;
+    const left = await stockOf(p.id);
+    expect(left).toBeGreaterThanOrEqual(0);
+    expect(reduced + left).toBe(10);
+    expect(orders.filter((o) => o.inventoryStatus === 'short')).toHaveLength(placed.length - reduced);
+  });
+
+  it('the same reduce job enqueued five times under different ids changes stock once', async () => {
+    const p = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([{ productId: p.id, quantity: 3 }]);
+    const queue = new Queue('inventory', {
+      connection: { url: api.config.REDIS_URL },
+      prefix: api.config.QUEUE_PREFIX,
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          queue.add('reduce-inventory', { orderId }, { jobId: `dup-${orderId}-${i}` }),
+        ),
+      );
+      await eventually(async () => {
+        const states = await Promise.all(Array.from({ length: 5 }, (_, i) => queue.getJobState(`dup-${orderId}-${i}`)));
+        expect(states).toEqual(Array(5).fill('completed'));
+      });
+    } finally {
+      await queue.close();
+    }
+    expect(await stockOf(p.id)).toBe(7);
+  });
+});

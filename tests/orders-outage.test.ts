@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Types } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, redisServer, type ManagedService } from '../scripts/embedded-services.js';
+import { Product } from '../src/features/catalog/product.model.js';
+import { Notification } from '../src/features/notifications/notification.model.js';
+import { newOrderNumber } from '../src/features/orders/order-numbers.js';
+import { Order } from '../src/features/orders/order.model.js';
+import type { WorkerSystem } from '../workers/system.js';
+import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
+import { httpClient, type HttpClient } from './helpers/http.js';
+import { createProduct, orderBody } from './helpers/orders.js';
+import { eventually } from './helpers/processes.js';
+import { startTestApi, startTestWorkers, testConfig, type TestApi } from './helpers/system.js';
+
+// This file owns its Redis, so it can stop it.
+let dir: string;
+let redis: ManagedService;
+let api: TestApi;
+let workers: WorkerSystem;
+let http: HttpClient;
+let seller: Actor;
+let customer: Actor;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'orders-outage-'));
+  redis = redisServer({ port: await freePort(), dataDir: dir });
+  await redis.start();
+  api = await startTestApi(
+    testConfig({ REDIS_URL: redis.url, OUTBOX_GRACE_MS: '500', OUTBOX_RELAY_INTERVAL_MS: '250' }),
+  );
+  workers = startTestWorkers(api.config);
+  http = httpClient(api.url);
+  const admin = await loginAdmin(http);
+  [seller, customer] = await Promise.all([createActor(http, admin, 'seller'), registerCustomer(http)]);
+});
+afterAll(async () => {
+  await workers?.close();
+  await api?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function expectFullyProcessed(orderId: string, productId: string, stock: number) {
+  await eventually(async () => {
+    const order = (await Order.findById(orderId).lean())!;
+    expect(order.inventoryStatus).toBe('reduced');
+    expect(order.outbox).toEqual([]);
+    expect((await Product.findById(productId).lean())!.stock).toBe(stock);
+    expect(await Notification.countDocuments({ orderId, type: 'order_notification' })).toBe(1);
+  }, 30_000);
+}
+
+describe('"saved" means the jobs will run', () => {
+  it('an order placed while Redis is down gets its inventory reduced and its seller notified once Redis is back', async () => {
+    const product = await createProduct(http, seller, { stock: 10 });
+    await redis.stop();
+
+    const res = await http.post('/api/orders', orderBody([{ productId: product.id, quantity: 4 }]), {
+      token: customer.token,
+    });
+    expect(res.status).toBe(201);
+    const orderId = res.body.orders[0].id;
+    // Nothing could be enqueued: the order still owes its jobs.
+    expect((await Order.findById(orderId).lean())!.outbox).toHaveLength(3);
+    // Reads fall back to MongoDB.
+    const read = await http.get(`/api/orders/${orderId}`, { token: customer.token });
+    expect(read.status).toBe(200);
+    expect(read.body.status).toBe('pending');
+
+    await redis.start();
+    // No request is needed: the worker's relay finds the owed jobs.
+    await expectFullyProcessed(orderId, product.id, 6);
+  });
+
+  it('an order whose API died right after the insert (nothing enqueued) still gets every job', async () => {
+    const product = await createProduct(http, seller, { stock: 10 });
+    const placed = await http.post('/api/orders', orderBody([{ productId: product.id, quantity: 1 }]), {
+      token: customer.token,
+    });
+    const template = (await Order.findById(placed.body.orders[0].id).lean())!;
+    await expectFullyProcessed(template._id.toHexString(), product.id, 9);
+
+    // What a crashed API leaves behind: the order as inserted, its outbox full, no job in Redis.
+    const _id = new Types.ObjectId();
+    const id = _id.toHexString();
+    await Order.collection.insertOne({
+      ...template,
+      _id,
+      orderNumber: newOrderNumber(),
+      inventoryStatus: 'pending',
+      version: 1,
+      outbox: [`reduce-inventory_${id}`, `notify-seller_${id}`, `warm-order_${id}_1`],
+      outboxAt: new Date(Date.now() - 60_000),
+    });
+    await expectFullyProcessed(id, product.id, 8);
+  });
+});
