@@ -26,7 +26,7 @@ export interface ApiServer {
 export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
   const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues');
-  const queues = createQueues(queueConnection, config.QUEUE_PREFIX);
+  const queues = createQueues(queueConnection, config.QUEUE_PREFIX, log);
   const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
   const startup = { done: false };
   const app = createApp({ config, log, tokens, redis, queues, startup });

@@ -34,7 +34,12 @@ beforeAll(async () => {
   [seller, customer] = await Promise.all([createActor(http, admin, 'seller'), registerCustomer(http)]);
   const redis = createRedis(api.config.REDIS_URL, 'command', log);
   const producer = createRedis(api.config.REDIS_URL, 'blocking', log);
-  ctx = { queues: createQueues(producer, api.config.QUEUE_PREFIX), redis, log, events: new EventPublisher(producer) };
+  ctx = {
+    queues: createQueues(producer, api.config.QUEUE_PREFIX, log),
+    redis,
+    log,
+    events: new EventPublisher(producer),
+  };
 });
 afterAll(async () => {
   await closeQueues(ctx.queues);

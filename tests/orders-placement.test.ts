@@ -92,7 +92,9 @@ describe('placing an order', () => {
       const stored = await Order.find({ checkoutId }).lean();
       expect(stored.map((o) => o.inventoryStatus)).toEqual(['reduced', 'reduced']);
       expect(stored.every((o) => o.outbox.length === 0)).toBe(true);
-      expect(await Notification.countDocuments({ type: 'order_notification', orderId: { $in: stored.map((o) => o._id) } })).toBe(2);
+      expect(
+        await Notification.countDocuments({ type: 'order_notification', orderId: { $in: stored.map((o) => o._id) } }),
+      ).toBe(2);
     });
 
     // The events went out through Redis, addressed to the right rooms.
@@ -100,7 +102,10 @@ describe('placing an order', () => {
       const notices = listener.of('order_notification').filter((e) => e.payload.orderId === teaOrder.id);
       expect(notices).toHaveLength(1);
       expect(notices[0]!.rooms).toEqual([`seller:${sellerA.id}`]);
-      expect(notices[0]!.payload).toMatchObject({ orderNumber: teaOrder.orderNumber, totalAmount: teaOrder.totalAmount });
+      expect(notices[0]!.payload).toMatchObject({
+        orderNumber: teaOrder.orderNumber,
+        totalAmount: teaOrder.totalAmount,
+      });
       expect(notices[0]!.payload.eventId).toEqual(expect.any(String));
       expect(notices[0]!.payload.occurredAt).toEqual(expect.any(String));
 
@@ -149,7 +154,9 @@ describe('placing an order', () => {
 
   it('refuses more than the stock with 409 naming the product', async () => {
     const p = await createProduct(http, sellerA, { stock: 2, name: 'Rare tea' });
-    const res = await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 3 }]), { token: customer.token });
+    const res = await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 3 }]), {
+      token: customer.token,
+    });
     expect(res.status).toBe(409);
     expect(res.body.detail).toContain('Rare tea');
     expect(res.body).toMatchObject({ productId: p.id, available: 2, requested: 3 });
@@ -178,14 +185,18 @@ describe('placing an order', () => {
   it('lets only customers place orders', async () => {
     const p = await createProduct(http, sellerA);
     for (const actor of [sellerA, admin]) {
-      expect((await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: actor.token })).status).toBe(403);
+      expect(
+        (await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: actor.token })).status,
+      ).toBe(403);
     }
   });
 
   it('numbers orders uniquely under concurrency', async () => {
     const p = await createProduct(http, sellerA, { stock: 1000 });
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: customer.token })),
+      Array.from({ length: 20 }, () =>
+        http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), { token: customer.token }),
+      ),
     );
     expect(results.filter((r) => r.status !== 201).map((r) => r.body.detail)).toEqual([]);
     const numbers = results.map((r) => r.body.orders[0].orderNumber);

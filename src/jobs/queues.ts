@@ -1,5 +1,6 @@
 import { Queue, type DefaultJobOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
 
 /**
  * Every queue the system has, one per concern. The worker starts one BullMQ
@@ -19,9 +20,14 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 
 export type Queues = Record<QueueName, Queue>;
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: Redis, prefix: string, log: Logger): Queues {
   return Object.fromEntries(
-    QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
+    QUEUE_NAMES.map((name) => {
+      const queue = new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      // Without a listener BullMQ prints every reconnect failure; the connection already logs the outage once.
+      queue.on('error', (error) => log.debug({ queue: name, err: error.message }, 'queue error'));
+      return [name, queue];
+    }),
   ) as Queues;
 }
 

@@ -4,7 +4,11 @@ import type { HttpClient } from './http.js';
 
 export async function createProduct(http: HttpClient, seller: Actor, overrides: Record<string, unknown> = {}) {
   const sku = `SKU-${Math.random().toString(36).slice(2, 10)}`;
-  const res = await http.post('/api/products', { name: `Product ${sku}`, sku, price: 250, stock: 100, ...overrides }, { token: seller.token });
+  const res = await http.post(
+    '/api/products',
+    { name: `Product ${sku}`, sku, price: 250, stock: 100, ...overrides },
+    { token: seller.token },
+  );
   expect(res.status).toBe(201);
   return res.body as { id: string; stock: number; price: number; sku: string; name: string };
 }

@@ -71,13 +71,16 @@ export async function flushOrderOutbox(
   try {
     await withLock(ctx.redis, lockKeys.order(orderId), async () => {
       // Common case in one write: the outbox still holds exactly what we sent.
+      // Bookkeeping, not a change of the order: `updatedAt` stays as the change left it.
+      const quiet = { timestamps: false };
       const cleared = await Order.updateOne(
         { _id: orderId, outbox: [...sent] },
         { $set: { outbox: [] }, $unset: { outboxAt: 1 } },
+        quiet,
       );
       if (cleared.matchedCount === 1) return;
-      for (const jobId of sent) await Order.updateOne({ _id: orderId }, { $pull: { outbox: jobId } });
-      await Order.updateOne({ _id: orderId, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } });
+      for (const jobId of sent) await Order.updateOne({ _id: orderId }, { $pull: { outbox: jobId } }, quiet);
+      await Order.updateOne({ _id: orderId, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } }, quiet);
     });
   } catch (error) {
     // Left in the outbox: the relay sends them again, and BullMQ ignores the repeat.
@@ -102,7 +105,11 @@ export async function relayOrderOutboxes(
     if (order.outbox.length) await flushOrderOutbox(ctx, order._id.toHexString(), order.outbox);
     else {
       await withLock(ctx.redis, lockKeys.order(order._id.toHexString()), () =>
-        Order.updateOne({ _id: order._id, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } }),
+        Order.updateOne(
+          { _id: order._id, 'outbox.0': { $exists: false } },
+          { $unset: { outboxAt: 1 } },
+          { timestamps: false },
+        ),
       );
     }
   }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { QueryFilter } from 'mongoose';
+import { Types, type QueryFilter } from 'mongoose';
 import { COMPLETED_STATUSES, IN_PROGRESS_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
 import { Order, type OrderDoc } from './order.model.js';
 
@@ -27,9 +27,10 @@ export type StatsScope = { kind: 'all' } | { kind: 'seller'; id: string } | { ki
 const cacheKey = (scope: StatsScope) =>
   scope.kind === 'all' ? 'dashboard:counters' : `dashboard:counters:${scope.kind}:${scope.id}`;
 
+// ObjectIds, not strings: `aggregate` passes `$match` to the database uncast.
 function filterOf(scope: StatsScope): QueryFilter<OrderDoc> {
-  if (scope.kind === 'seller') return { 'seller.id': scope.id };
-  if (scope.kind === 'customer') return { 'customer.id': scope.id };
+  if (scope.kind === 'seller') return { 'seller.id': new Types.ObjectId(scope.id) };
+  if (scope.kind === 'customer') return { 'customer.id': new Types.ObjectId(scope.id) };
   return {};
 }
 
