@@ -19,14 +19,33 @@ import { ferretDB, freePort, redisServer } from '../scripts/embedded-services.js
 import { eventually, runEntry } from '../tests/helpers/processes.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '20' }, connections: { type: 'string', default: '50' } },
+  options: {
+    seconds: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '50' },
+    // postgresql: FerretDB on the local PostgreSQL (database ferretdb_bench, recreated each run).
+    backend: { type: 'string', default: 'sqlite' },
+  },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
-const mongo = ferretDB({ port: await freePort(), dataDir: join(dir, 'ferretdb') });
+const backend = values.backend === 'postgresql' ? 'postgresql' : 'sqlite';
+let postgresqlUrl: string | undefined;
+if (backend === 'postgresql') {
+  const { execFileSync } = await import('node:child_process');
+  const psql = (sql: string) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-qc', sql]);
+  psql('DROP DATABASE IF EXISTS ferretdb_bench');
+  psql('CREATE DATABASE ferretdb_bench');
+  postgresqlUrl = 'postgres://postgres@127.0.0.1:5432/ferretdb_bench';
+}
+const mongo = ferretDB({
+  port: await freePort(),
+  dataDir: join(dir, 'ferretdb'),
+  backend,
+  ...(postgresqlUrl ? { postgresqlUrl } : {}),
+});
 const redis = redisServer({ port: await freePort(), dataDir: join(dir, 'redis') });
 await Promise.all([mongo.start(), redis.start()]);
 const port = await freePort();
@@ -151,7 +170,7 @@ try {
 
   const lines = [
     `Orders placed: ${place.requests.total - place.non2xx}; all their jobs done ${((drained - placeStarted) / 1000).toFixed(1)} s after the load started (${seconds} s of load).`,
-    `Machine: ${(await import('node:os')).cpus().length} cores; FerretDB 1.24 (SQLite) and Redis 7 on loopback; one API and one worker process.`,
+    `Machine: ${(await import('node:os')).cpus().length} cores; FerretDB 1.24 (${backend}) and Redis 7 on loopback; one API and one worker process.`,
     '',
     '| scenario | connections | requests | non-2xx | req/s | p50 ms | p90 ms | p99 ms | max ms |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

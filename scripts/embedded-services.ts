@@ -112,9 +112,18 @@ export interface FerretDBOptions {
   port: number;
   dataDir: string;
   database?: string;
+  /** The SQLite backend (default) keeps its files in `dataDir`; the PostgreSQL one needs `postgresqlUrl`. */
+  backend?: 'sqlite' | 'postgresql';
+  postgresqlUrl?: string;
 }
 
-export function ferretDB({ port, dataDir, database = 'orders' }: FerretDBOptions): ManagedService {
+export function ferretDB({
+  port,
+  dataDir,
+  database = 'orders',
+  backend = 'sqlite',
+  postgresqlUrl,
+}: FerretDBOptions): ManagedService {
   if (!existsSync(FERRETDB_BINARY)) {
     throw new Error(
       'FerretDB is not built yet: run `node scripts/setup.mjs test` (npm start and npm test do it for you)',
@@ -127,10 +136,22 @@ export function ferretDB({ port, dataDir, database = 'orders' }: FerretDBOptions
     port,
     `mongodb://${address}/${database}`,
     () =>
-      spawn(FERRETDB_BINARY, ['-listen', address, '-sqlite-dir', dataDir], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      }),
+      spawn(
+        FERRETDB_BINARY,
+        [
+          '-listen',
+          address,
+          '-handler',
+          backend,
+          '-sqlite-dir',
+          dataDir,
+          ...(postgresqlUrl ? ['-postgresql-url', postgresqlUrl] : []),
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
+      ),
     async () => {
       const client = new MongoClient(`mongodb://${address}/`, {
         serverSelectionTimeoutMS: 500,

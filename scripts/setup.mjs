@@ -7,7 +7,7 @@
 //   node scripts/setup.mjs test    always FerretDB: the tests start their own
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +46,12 @@ async function ensureFerretDB() {
   const source = join(root, 'tools', 'ferretdb');
   const binary = join(root, '.tools', 'ferretdb');
   const stampFile = `${binary}.stamp`;
+  // Rebuilt whenever the launcher's sources change.
+  const sources = readdirSync(source)
+    .filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum')
+    .sort();
   const stamp = createHash('sha256')
-    .update(['go.mod', 'go.sum', 'main.go'].map((f) => readFileSync(join(source, f), 'utf8')).join('\0'))
+    .update(sources.map((f) => `${f}\0${readFileSync(join(source, f), 'utf8')}`).join('\0'))
     .digest('hex');
   if (existsSync(binary) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
 

@@ -25,6 +25,7 @@ func main() {
 	sqliteDir := flag.String("sqlite-dir", ".data/ferretdb", "directory for the sqlite backend")
 	postgresURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "URL for the postgresql backend")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	sqliteSync := flag.String("sqlite-synchronous", "normal", "SQLite synchronous pragma: full (fsync every commit) or normal (WAL, fsync at checkpoints)")
 	flag.Parse()
 
 	var level slog.Level
@@ -50,8 +51,11 @@ func main() {
 			fmt.Fprintf(os.Stderr, "ferretdb: cannot create %s: %v\n", *sqliteDir, err)
 			os.Exit(1)
 		}
-		// The SQLite URI must name a directory and end with a slash.
-		cfg.SQLiteURL = "file:" + dir + "/"
+		// The SQLite URI must name a directory and end with a slash. With WAL (FerretDB's
+		// default) synchronous=normal survives a process crash and only risks the last
+		// commits on power loss; full fsyncs every commit and caps writes at the disk's
+		// fsync rate.
+		cfg.SQLiteURL = "file:" + dir + "/?_pragma=synchronous(" + *sqliteSync + ")"
 	case "postgresql":
 		cfg.PostgreSQLURL = *postgresURL
 	default:
@@ -67,6 +71,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if *handler == "sqlite" {
+		dir, _ := filepath.Abs(*sqliteDir)
+		go keepIDPathsIndexed(ctx, dir, logger)
+	}
 
 	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s (%s)\n", *listen, *handler)
 	if err := f.Run(ctx); err != nil {
