@@ -30,7 +30,24 @@ export async function connectMongo(config: Config, log: Logger, signal?: AbortSi
     (error, retryInMs) => log.warn({ err: error.message, retryInMs }, 'MongoDB not reachable yet'),
     signal,
   );
-  log.info('connected to MongoDB');
+  const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
+  ferretDB = 'ferretdbVersion' in info;
+  log.info({ server: ferretDB ? 'FerretDB' : 'MongoDB', version: info.version }, 'connected to MongoDB');
+}
+
+let ferretDB = false;
+
+/**
+ * The filter for a write to one document made under that document's lock
+ * (lib/locks.ts), after reading it and checking `conditions` on what was read.
+ * On MongoDB the conditions ride along, so the write stays atomic even if the
+ * lock expired mid-way. FerretDB 1.24 evaluates them non-atomically anyway,
+ * and turns a filter into SQL only when it is exactly `{_id}`: anything more
+ * scans the whole collection (see the README). There the lock alone makes the
+ * write safe, so the filter is `{_id}`.
+ */
+export function lockedWriteFilter(id: unknown, conditions: Record<string, unknown>): Record<string, unknown> {
+  return ferretDB ? { _id: id } : { _id: id, ...conditions };
 }
 
 export async function disconnectMongo(): Promise<void> {

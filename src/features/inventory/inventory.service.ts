@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { EventPublisher } from '../../lib/events.js';
 import { lockKeys, withLock } from '../../lib/locks.js';
+import { lockedWriteFilter } from '../../lib/mongo.js';
 import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
@@ -35,21 +36,29 @@ export async function applyReduction(
   return withLock(redis, lockKeys.product(item.productId.toHexString()), () => reduceUnlocked(orderId, item));
 }
 
+type ProductWithOps = Pick<ProductDoc, '_id' | 'stock'> & { inventoryOps: string[] };
+
+const readWithOps = (productId: unknown) =>
+  Product.findById(productId, { stock: 1, inventoryOps: 1 }).lean<ProductWithOps>();
+
+/** Under the product's lock: decide from what is stored, then write with the same conditions as the filter. */
 async function reduceUnlocked(
   orderId: string,
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<ReductionOutcome> {
   const op = reduceOp(orderId);
+  const product = await readWithOps(item.productId);
+  if (!product) return { applied: false, available: 0 };
+  if (product.inventoryOps.includes(op)) return { applied: true };
+  if (product.stock < item.quantity) return { applied: false, available: product.stock };
   const result = await Product.updateOne(
-    { _id: item.productId, stock: { $gte: item.quantity }, inventoryOps: { $ne: op } },
+    lockedWriteFilter(item.productId, { stock: { $gte: item.quantity }, inventoryOps: { $ne: op } }),
     { $inc: { stock: -item.quantity }, $push: { inventoryOps: op } },
   );
   if (result.modifiedCount === 1) return { applied: true };
-  const product = await Product.findById(item.productId)
-    .select('+inventoryOps')
-    .lean<ProductDoc & { inventoryOps: string[] }>();
-  if (product?.inventoryOps.includes(op)) return { applied: true };
-  return { applied: false, available: product?.stock ?? 0 };
+  // Only on MongoDB after a lost lock: someone else moved the stock; report what is there now.
+  const now = await readWithOps(item.productId);
+  return now?.inventoryOps.includes(op) ? { applied: true } : { applied: false, available: now?.stock ?? 0 };
 }
 
 /** Puts one item's quantity back, once, and only if its reduction happened. */
@@ -59,12 +68,12 @@ export async function applyRestoration(
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<boolean> {
   return withLock(redis, lockKeys.product(item.productId.toHexString()), async () => {
+    const [reduced, restored] = [reduceOp(orderId), restoreOp(orderId)];
+    const product = await readWithOps(item.productId);
+    if (!product?.inventoryOps.includes(reduced) || product.inventoryOps.includes(restored)) return false;
     const result = await Product.updateOne(
-      {
-        _id: item.productId,
-        $and: [{ inventoryOps: reduceOp(orderId) }, { inventoryOps: { $ne: restoreOp(orderId) } }],
-      },
-      { $inc: { stock: item.quantity }, $push: { inventoryOps: restoreOp(orderId) } },
+      lockedWriteFilter(item.productId, { $and: [{ inventoryOps: reduced }, { inventoryOps: { $ne: restored } }] }),
+      { $inc: { stock: item.quantity }, $push: { inventoryOps: restored } },
     );
     return result.modifiedCount === 1;
   });

@@ -3,6 +3,7 @@ import type { QueueName, Queues } from '../../jobs/queues.js';
 import type { Redis } from 'ioredis';
 import { lockKeys, withLock } from '../../lib/locks.js';
 import type { Logger } from '../../lib/logger.js';
+import { lockedWriteFilter } from '../../lib/mongo.js';
 import { Order, type OrderDoc } from './order.model.js';
 
 /** The jobs an order can owe, and the queue each runs on. */
@@ -69,19 +70,7 @@ export async function flushOrderOutbox(
   if (sent.length === 0) return false;
 
   try {
-    await withLock(ctx.redis, lockKeys.order(orderId), async () => {
-      // Common case in one write: the outbox still holds exactly what we sent.
-      // Bookkeeping, not a change of the order: `updatedAt` stays as the change left it.
-      const quiet = { timestamps: false };
-      const cleared = await Order.updateOne(
-        { _id: orderId, outbox: [...sent] },
-        { $set: { outbox: [] }, $unset: { outboxAt: 1 } },
-        quiet,
-      );
-      if (cleared.matchedCount === 1) return;
-      for (const jobId of sent) await Order.updateOne({ _id: orderId }, { $pull: { outbox: jobId } }, quiet);
-      await Order.updateOne({ _id: orderId, 'outbox.0': { $exists: false } }, { $unset: { outboxAt: 1 } }, quiet);
-    });
+    await withLock(ctx.redis, lockKeys.order(orderId), () => strikeOffOutbox(orderId, sent));
   } catch (error) {
     // Left in the outbox: the relay sends them again, and BullMQ ignores the repeat.
     log.warn({ orderId, err: (error as Error).message }, 'could not strike sent jobs off the outbox');
@@ -103,16 +92,21 @@ export async function relayOrderOutboxes(
     .lean<Array<Pick<OrderDoc, '_id' | 'outbox'>>>();
   for (const order of due) {
     if (order.outbox.length) await flushOrderOutbox(ctx, order._id.toHexString(), order.outbox);
-    else {
-      await withLock(ctx.redis, lockKeys.order(order._id.toHexString()), () =>
-        Order.updateOne(
-          { _id: order._id, 'outbox.0': { $exists: false } },
-          { $unset: { outboxAt: 1 } },
-          { timestamps: false },
-        ),
-      );
-    }
+    else await withLock(ctx.redis, lockKeys.order(order._id.toHexString()), () => strikeOffOutbox(order._id, []));
   }
   if (due.length) log.info({ orders: due.length }, 'outbox relay enqueued owed jobs');
   return due.length;
+}
+
+/** Removes `sent` from the outbox (and its timestamp once empty); the caller holds the order's lock. */
+async function strikeOffOutbox(orderId: unknown, sent: readonly string[]): Promise<void> {
+  const current = await Order.findById(orderId, { outbox: 1 }).lean<Pick<OrderDoc, 'outbox'>>();
+  if (!current) return;
+  const remaining = current.outbox.filter((jobId) => !sent.includes(jobId));
+  await Order.updateOne(
+    lockedWriteFilter(orderId, { outbox: current.outbox }),
+    remaining.length ? { $set: { outbox: remaining } } : { $set: { outbox: [] }, $unset: { outboxAt: 1 } },
+    // Bookkeeping, not a change of the order: `updatedAt` stays as the change left it.
+    { timestamps: false },
+  );
 }

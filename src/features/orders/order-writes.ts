@@ -3,6 +3,7 @@ import type { UpdateQuery } from 'mongoose';
 import type { Queues } from '../../jobs/queues.js';
 import { AppError } from '../../lib/errors.js';
 import { lockKeys, withLock } from '../../lib/locks.js';
+import { lockedWriteFilter } from '../../lib/mongo.js';
 import type { Logger } from '../../lib/logger.js';
 import { cacheOrder } from './order-cache.js';
 import { flushOrderOutbox, orderJobId, type OrderJobName } from './order-jobs.js';
@@ -53,8 +54,8 @@ export async function changeOrder(
         ...(change.inc ? { $inc: change.inc } : {}),
         ...(jobIds.length ? { $push: { outbox: { $each: jobIds } } } : {}),
       };
-      // The version filter is what makes this safe on MongoDB even without the lock.
-      const updated = await Order.findOneAndUpdate({ _id: orderId, version: order.version }, update, {
+      // The version filter is what keeps this safe on MongoDB even if the lock expired.
+      const updated = await Order.findOneAndUpdate(lockedWriteFilter(orderId, { version: order.version }), update, {
         returnDocument: 'after',
       }).lean<OrderDoc>();
       if (updated) return { order: updated, changed: true, jobIds };
