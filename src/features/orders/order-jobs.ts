@@ -50,6 +50,8 @@ export async function flushOrderOutbox(
   ctx: { queues: Queues; redis: Redis; log: Logger },
   orderId: string,
   jobIds: readonly string[],
+  /** Entries whose work is already done: struck off without being enqueued. */
+  settled: readonly string[] = [],
 ): Promise<boolean> {
   const { queues, log } = ctx;
   const results = await Promise.allSettled(
@@ -63,7 +65,7 @@ export async function flushOrderOutbox(
       return jobId;
     }),
   );
-  const sent = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const sent = [...settled, ...results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))];
   const failed = results.find((result) => result.status === 'rejected');
   if (failed)
     log.warn({ orderId, err: String(failed.reason) }, 'could not enqueue order jobs now; the relay will retry');

@@ -66,12 +66,23 @@ export async function changeOrder(
   return { order: result.order, changed: result.changed };
 }
 
-/** Caches the new state and enqueues what the write owes; failures here are repaired by the owed jobs. */
+/**
+ * Caches the new state and enqueues what the write owes. When the write-through
+ * to the caches worked, the owed `warm-order` job has nothing left to do and is
+ * struck off unsent; it only runs when Redis missed the change.
+ */
 export async function afterOrderWrite(
   ctx: OrderWriteContext,
   order: OrderDoc,
   jobIds: readonly string[],
 ): Promise<void> {
-  await Promise.all([cacheOrder(ctx.redis, toPublicOrder(order)), invalidateOrderStats(ctx.redis)]);
-  if (jobIds.length) await flushOrderOutbox(ctx, order._id.toHexString(), jobIds);
+  const [cached] = await Promise.all([cacheOrder(ctx.redis, toPublicOrder(order)), invalidateOrderStats(ctx.redis)]);
+  if (!jobIds.length) return;
+  const settled = cached ? jobIds.filter((jobId) => jobId.startsWith('warm-order_')) : [];
+  await flushOrderOutbox(
+    ctx,
+    order._id.toHexString(),
+    jobIds.filter((jobId) => !settled.includes(jobId)),
+    settled,
+  );
 }
