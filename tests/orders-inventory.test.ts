@@ -7,6 +7,7 @@ import {
   restoreInventoryForOrder,
   type InventoryContext,
 } from '../src/features/inventory/inventory.service.js';
+import { pruneInventoryMarkers } from '../src/features/inventory/inventory-maintenance.js';
 import { Order } from '../src/features/orders/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
@@ -131,6 +132,33 @@ describe('inventory moves exactly once per order and product', () => {
     expect(shortOrder.inventoryStatus).toBe('short');
     expect(shortOrder.shortItems.map((s) => [String(s.productId), s.requested, s.available])).toEqual([[a.id, 2, 0]]);
     expect(await stockOf(a.id)).toBe(0);
+  });
+});
+
+describe('inventory markers', () => {
+  it('are pruned a day after an order settles, and late duplicate jobs still change nothing', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const cancelled = await placeOrder([{ productId: a.id, quantity: 2 }]);
+    const open = await placeOrder([{ productId: a.id, quantity: 3 }]);
+    await reduceInventoryForOrder(ctx, cancelled, log);
+    await reduceInventoryForOrder(ctx, open, log);
+    expect((await http.request('DELETE', `/api/orders/${cancelled}`, { token: customer.token })).status).toBe(200);
+    await restoreInventoryForOrder(ctx, cancelled, log);
+    const opsOf = async () => (await Product.findById(a.id).select('+inventoryOps').lean())!.inventoryOps;
+    expect(await opsOf()).toEqual([`reduce:${cancelled}`, `reduce:${open}`, `restore:${cancelled}`]);
+
+    const day = 24 * 3600 * 1000;
+    expect(await pruneInventoryMarkers(ctx.redis, day)).toBe(0);
+    const tomorrow = new Date(Date.now() + day + 60_000);
+    expect(await pruneInventoryMarkers(ctx.redis, day, tomorrow)).toBeGreaterThanOrEqual(1);
+    // The open order may still be cancelled: its marker stays.
+    expect(await opsOf()).toEqual([`reduce:${open}`]);
+    expect(await stockOf(a.id)).toBe(7);
+
+    await reduceInventoryForOrder(ctx, cancelled, log);
+    await restoreInventoryForOrder(ctx, cancelled, log);
+    expect(await stockOf(a.id)).toBe(7);
+    expect(await pruneInventoryMarkers(ctx.redis, day, tomorrow)).toBe(0);
   });
 });
 

@@ -7,5 +7,10 @@ import { notificationJobs } from './processors/notifications.js';
 
 /** Every job kind the workers run; a job kind not listed here fails at once, visibly. */
 export function jobDefinitions(ctx: WorkerContext): JobDefinition[] {
-  return [...inventoryJobs(ctx), ...notificationJobs(ctx), ...cacheJobs(ctx), ...maintenanceJobs(ctx)] as JobDefinition[];
+  return [
+    ...inventoryJobs(ctx),
+    ...notificationJobs(ctx),
+    ...cacheJobs(ctx),
+    ...maintenanceJobs(ctx),
+  ] as JobDefinition[];
 }

@@ -8,12 +8,14 @@ export const inventoryJobs = (ctx: WorkerContext) => [
     queue: 'inventory',
     name: 'reduce-inventory',
     payload: OrderJobPayloadSchema,
-    run: ({ orderId }) => reduceInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
+    run: ({ orderId }) =>
+      reduceInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
   }),
   defineJob({
     queue: 'inventory',
     name: 'restore-inventory',
     payload: OrderJobPayloadSchema,
-    run: ({ orderId }) => restoreInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
+    run: ({ orderId }) =>
+      restoreInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
   }),
 ];

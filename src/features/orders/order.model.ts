@@ -63,6 +63,8 @@ const orderSchema = new Schema(
     outbox: { type: [String], default: [] },
     /** When the outbox last got an entry; the relay picks up entries older than a grace period. */
     outboxAt: { type: Date },
+    /** When the maintenance job removed this order's markers from its products' `inventoryOps`. */
+    inventoryMarkersPrunedAt: { type: Date },
     /** Units delivered so far; an order can be cancelled only while this is 0. */
     deliveredUnits: { type: Number, required: true, default: 0 },
     /** Bumped by every write; caches only ever move forward in versions. */
@@ -87,6 +89,8 @@ orderSchema.index({ checkoutId: 1 });
 orderSchema.index({ 'customer.id': 1, idempotencyKey: 1 });
 // Serves the outbox relay: orders with unsent jobs, oldest first.
 orderSchema.index({ outboxAt: 1 });
+// Serves the hourly marker pruning: not yet pruned (null), last changed before a cut-off.
+orderSchema.index({ inventoryMarkersPrunedAt: 1, updatedAt: 1 });
 
 export interface OrderItemDoc {
   _id: Types.ObjectId;
@@ -125,6 +129,7 @@ export interface OrderDoc {
   idempotencyKey?: string;
   outbox: string[];
   outboxAt?: Date;
+  inventoryMarkersPrunedAt?: Date;
   deliveredUnits: number;
   version: number;
   createdAt: Date;
