@@ -6,6 +6,7 @@ import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { recordNotification } from '../notifications/notifications.service.js';
+import { orderAudience } from '../orders/order-announcements.js';
 import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
 import { Order, type OrderDoc, type OrderItemDoc } from '../orders/order.model.js';
 
@@ -79,25 +80,14 @@ export async function applyRestoration(
   });
 }
 
-function announce(
-  events: EventPublisher,
-  order: OrderDoc,
-  event: string,
-  eventId: string,
-  payload: Record<string, unknown>,
-) {
-  const orderId = order._id.toHexString();
-  events.publish(
-    [
-      rooms.seller(order.seller.id.toHexString()),
-      rooms.user(order.customer.id.toHexString()),
-      rooms.order(orderId),
-      rooms.admin,
-    ],
-    event,
-    eventId,
-    payload,
-  );
+/** What both inventory events say: which products moved by how much, for which order. */
+function inventoryEvent(order: OrderDoc) {
+  return {
+    orderId: order._id.toHexString(),
+    orderNumber: order.orderNumber,
+    inventoryStatus: order.inventoryStatus,
+    affectedProducts: order.items.map((item) => ({ productId: item.productId.toHexString(), quantity: item.quantity })),
+  };
 }
 
 export async function reduceInventoryForOrder(
@@ -130,14 +120,8 @@ export async function reduceInventoryForOrder(
     available: s.available,
   }));
   // Sent on every run with the same eventId: at least once for clients, who drop repeats.
-  announce(ctx.events, updated, 'order:inventory-reduced', `inventory-reduced_${orderId}`, {
-    orderId,
-    orderNumber: updated.orderNumber,
-    inventoryStatus: updated.inventoryStatus,
-    affectedProducts: updated.items.map((item) => ({
-      productId: item.productId.toHexString(),
-      quantity: item.quantity,
-    })),
+  ctx.events.publish(orderAudience(updated), 'order:inventory-reduced', `inventory-reduced_${orderId}`, {
+    ...inventoryEvent(updated),
     shortItems,
   });
   if (updated.inventoryStatus === 'short') {
@@ -183,14 +167,11 @@ export async function restoreInventoryForOrder(
   const { order: updated } = await changeOrder(ctx, orderId, (current) =>
     current.inventoryStatus === 'restored' ? null : { set: { inventoryStatus: 'restored' }, jobs: ['warm-order'] },
   );
-  announce(ctx.events, updated, 'order:inventory-restored', `inventory-restored_${orderId}`, {
-    orderId,
-    orderNumber: updated.orderNumber,
-    inventoryStatus: updated.inventoryStatus,
-    affectedProducts: updated.items.map((item) => ({
-      productId: item.productId.toHexString(),
-      quantity: item.quantity,
-    })),
-  });
+  ctx.events.publish(
+    orderAudience(updated),
+    'order:inventory-restored',
+    `inventory-restored_${orderId}`,
+    inventoryEvent(updated),
+  );
   return updated;
 }

@@ -10,7 +10,8 @@ import { Order, type OrderDoc } from './order.model.js';
  * id is derived from the order and its version, so repeats are recognisable.
  */
 
-const everyoneOf = (order: OrderDoc) => [
+/** Everyone an order's events go to: its seller, its customer, its room and the admins. */
+export const orderAudience = (order: OrderDoc) => [
   rooms.seller(order.seller.id.toHexString()),
   rooms.user(order.customer.id.toHexString()),
   rooms.order(order._id.toHexString()),
@@ -50,7 +51,7 @@ export async function notifySellerOfOrder(events: EventPublisher, orderId: strin
     ...notification.payload,
     createdAt: new Date(notification.createdAt).toISOString(),
   });
-  events.publish(everyoneOf(order), 'order:created', `order-created_${orderId}`, { order: view });
+  events.publish(orderAudience(order), 'order:created', `order-created_${orderId}`, { order: view });
   return order;
 }
 
@@ -64,7 +65,7 @@ export async function announceOrderStatus(
   if (!order) return null;
   const view = toPublicOrder(order);
   const suffix = `${orderId}_${version}`;
-  events.publish(everyoneOf(order), 'order:updated', `order-updated_${suffix}`, { order: view });
+  events.publish(orderAudience(order), 'order:updated', `order-updated_${suffix}`, { order: view });
   const notice = { orderId, orderNumber: view.orderNumber, status: view.status };
   events.publish(
     [rooms.seller(view.seller.id), rooms.user(view.customer.id)],
@@ -79,7 +80,7 @@ export async function announceOrderStatus(
     });
   }
   if (view.status === 'cancelled') {
-    events.publish(everyoneOf(order), 'order:cancelled', `order-cancelled_${orderId}`, {
+    events.publish(orderAudience(order), 'order:cancelled', `order-cancelled_${orderId}`, {
       orderId,
       orderNumber: view.orderNumber,
       reason: view.cancelReason,
