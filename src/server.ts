@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { attachGateway } from './realtime/gateway.js';
 import { closeQueues, createQueues } from './jobs/queues.js';
 import type { Config } from './env.js';
 import { ensureAdmin } from './features/users/users.service.js';
@@ -35,6 +36,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
     (s as Server).once('error', reject);
   });
+  const gateway = attachGateway(server, { tokens, log, redisUrl: config.REDIS_URL, redis });
   const port = (server.address() as AddressInfo).port;
   log.info({ port, host: config.HOST }, 'api listening');
 
@@ -64,6 +66,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
       // Stop accepting, let in-flight requests finish, then drop idle keep-alives.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await gateway.close();
       await closed;
       await disconnectMongo();
       await closeQueues(queues);

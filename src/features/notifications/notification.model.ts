@@ -8,6 +8,12 @@ const notificationSchema = new Schema(
     /** One notification per (recipient, dedupeKey): a job that runs twice creates it once. */
     dedupeKey: { type: String, required: true },
     payload: { type: Schema.Types.Mixed, default: {} },
+    /**
+     * When the thing notified about happened (an order's placement). Replays are
+     * ordered by it: two workers may record notifications in another order than
+     * the orders were placed.
+     */
+    occurredAt: { type: Date, required: true, default: () => new Date() },
     deliveredAt: { type: Date },
     readAt: { type: Date },
   },
@@ -16,8 +22,10 @@ const notificationSchema = new Schema(
 
 // Makes creation idempotent: the unique pair is what a retried job collides on.
 notificationSchema.index({ recipientId: 1, dedupeKey: 1 }, { unique: true });
-// Serves a recipient's list, newest first, and the backlog replay (oldest first).
+// Serves a recipient's list, newest first.
 notificationSchema.index({ recipientId: 1, createdAt: -1 });
+// Serves the backlog replay on connect: a recipient's unacknowledged ones, oldest first.
+notificationSchema.index({ recipientId: 1, occurredAt: 1 });
 
 export interface NotificationDoc {
   _id: Types.ObjectId;
@@ -26,6 +34,7 @@ export interface NotificationDoc {
   orderId?: Types.ObjectId;
   dedupeKey: string;
   payload: Record<string, unknown>;
+  occurredAt: Date;
   deliveredAt?: Date;
   readAt?: Date;
   createdAt: Date;

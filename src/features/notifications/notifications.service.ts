@@ -1,3 +1,4 @@
+import { AppError } from '../../lib/errors.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
 
@@ -7,6 +8,7 @@ export interface NewNotification {
   orderId?: string;
   dedupeKey: string;
   payload: Record<string, unknown>;
+  occurredAt?: Date;
 }
 
 /** Creates the notification once; a second call with the same dedupe key returns the first. */
@@ -23,4 +25,85 @@ export async function recordNotification(input: NewNotification): Promise<Notifi
     if (!existing) throw error;
     return existing;
   }
+}
+
+/** The `order_notification` event for a stored notification; the same whether sent live or replayed. */
+export function orderNotificationEvent(notification: NotificationDoc) {
+  const notificationId = notification._id.toHexString();
+  return {
+    eventId: `notification_${notificationId}`,
+    payload: {
+      notificationId,
+      ...notification.payload,
+      createdAt: new Date(notification.createdAt).toISOString(),
+    },
+  };
+}
+
+/** A seller's order notifications not yet acknowledged by any of its sockets, oldest first. */
+export async function unacknowledgedOrderNotifications(sellerId: string, limit = 500): Promise<NotificationDoc[]> {
+  return Notification.find({ recipientId: sellerId, type: 'order_notification', deliveredAt: { $exists: false } })
+    .sort({ occurredAt: 1, _id: 1 })
+    .limit(limit)
+    .lean<NotificationDoc[]>();
+}
+
+/** Marks the caller's own notifications acknowledged; ids of others are ignored. */
+export async function acknowledgeNotifications(recipientId: string, ids: readonly string[]): Promise<number> {
+  if (!ids.length) return 0;
+  const result = await Notification.updateMany(
+    { _id: { $in: ids }, recipientId, deliveredAt: { $exists: false } },
+    { $set: { deliveredAt: new Date() } },
+  );
+  return result.modifiedCount;
+}
+
+export async function listNotifications(recipientId: string, query: { unread?: boolean; page: number; limit: number }) {
+  const filter = { recipientId, ...(query.unread ? { readAt: { $exists: false } } : {}) };
+  const [total, docs] = await Promise.all([
+    Notification.countDocuments(filter),
+    Notification.find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .skip((query.page - 1) * query.limit)
+      .limit(query.limit)
+      .lean<NotificationDoc[]>(),
+  ]);
+  return {
+    data: docs.map(toPublicNotification),
+    page: query.page,
+    limit: query.limit,
+    total,
+    totalPages: Math.ceil(total / query.limit),
+  };
+}
+
+export async function unreadCount(recipientId: string): Promise<number> {
+  return Notification.countDocuments({ recipientId, readAt: { $exists: false } });
+}
+
+export async function markRead(recipientId: string, id: string) {
+  const existing = await Notification.findOne({ _id: id, recipientId }).lean<NotificationDoc>();
+  if (!existing) throw new AppError('not_found', `notification ${id} does not exist`);
+  if (existing.readAt) return toPublicNotification(existing);
+  const readAt = new Date();
+  await Notification.updateOne({ _id: id }, { $set: { readAt, deliveredAt: existing.deliveredAt ?? readAt } });
+  return toPublicNotification({ ...existing, readAt, deliveredAt: existing.deliveredAt ?? readAt });
+}
+
+export async function markAllRead(recipientId: string): Promise<number> {
+  const now = new Date();
+  const result = await Notification.updateMany({ recipientId, readAt: { $exists: false } }, { $set: { readAt: now } });
+  return result.modifiedCount;
+}
+
+export function toPublicNotification(n: NotificationDoc) {
+  return {
+    id: n._id.toHexString(),
+    type: n.type,
+    ...(n.orderId ? { orderId: n.orderId.toHexString() } : {}),
+    payload: n.payload,
+    createdAt: new Date(n.createdAt).toISOString(),
+    ...(n.deliveredAt ? { deliveredAt: new Date(n.deliveredAt).toISOString() } : {}),
+    ...(n.readAt ? { readAt: new Date(n.readAt).toISOString() } : {}),
+  };
 }

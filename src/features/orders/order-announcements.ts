@@ -1,5 +1,5 @@
 import { rooms, type EventPublisher } from '../../lib/events.js';
-import { recordNotification } from '../notifications/notifications.service.js';
+import { orderNotificationEvent, recordNotification } from '../notifications/notifications.service.js';
 import { toPublicOrder } from './order-view.js';
 import { Order, type OrderDoc } from './order.model.js';
 
@@ -29,6 +29,7 @@ export async function notifySellerOfOrder(events: EventPublisher, orderId: strin
     type: 'order_notification',
     orderId,
     dedupeKey: `order_notification:${orderId}`,
+    occurredAt: order.createdAt,
     payload: {
       orderId,
       orderNumber: view.orderNumber,
@@ -45,12 +46,8 @@ export async function notifySellerOfOrder(events: EventPublisher, orderId: strin
       })),
     },
   });
-  const notificationId = notification._id.toHexString();
-  events.publish([rooms.seller(sellerId)], 'order_notification', `notification_${notificationId}`, {
-    notificationId,
-    ...notification.payload,
-    createdAt: new Date(notification.createdAt).toISOString(),
-  });
+  const live = orderNotificationEvent(notification);
+  events.publish([rooms.seller(sellerId)], 'order_notification', live.eventId, live.payload);
   events.publish(orderAudience(order), 'order:created', `order-created_${orderId}`, { order: view });
   return order;
 }
