@@ -38,7 +38,8 @@ export async function connectMongo(config: Config, log: Logger, signal?: AbortSi
 let ferretDB = false;
 
 /**
- * The filter for a write to one document made under that document's lock
+ * The filter for a write to one document made under that document's lock (or,
+ * for a single-field write nobody else makes, such as an acknowledgement)
  * (lib/locks.ts), after reading it and checking `conditions` on what was read.
  * On MongoDB the conditions ride along, so the write stays atomic even if the
  * lock expired mid-way. FerretDB 1.24 evaluates them non-atomically anyway,

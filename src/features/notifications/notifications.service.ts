@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import { isDuplicateKeyError } from '../../lib/mongo.js';
+import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
 
 export interface NewNotification {
@@ -48,14 +48,24 @@ export async function unacknowledgedOrderNotifications(sellerId: string, limit =
     .lean<NotificationDoc[]>();
 }
 
-/** Marks the caller's own notifications acknowledged; ids of others are ignored. */
+/**
+ * Marks the caller's own notifications acknowledged; ids of others are ignored.
+ * One read and one write by `_id` each: on FerretDB any other filter shape (an
+ * `$in` list, a condition next to `_id`) scans the whole collection.
+ */
 export async function acknowledgeNotifications(recipientId: string, ids: readonly string[]): Promise<number> {
-  if (!ids.length) return 0;
-  const result = await Notification.updateMany(
-    { _id: { $in: ids }, recipientId, deliveredAt: { $exists: false } },
-    { $set: { deliveredAt: new Date() } },
-  );
-  return result.modifiedCount;
+  let acknowledged = 0;
+  const deliveredAt = new Date();
+  for (const id of new Set(ids)) {
+    const notification = await Notification.findById(id, { recipientId: 1, deliveredAt: 1 }).lean<NotificationDoc>();
+    if (!notification || notification.deliveredAt || notification.recipientId.toHexString() !== recipientId) continue;
+    const result = await Notification.updateOne(
+      lockedWriteFilter(id, { recipientId, deliveredAt: { $exists: false } }),
+      { $set: { deliveredAt } },
+    );
+    acknowledged += result.modifiedCount;
+  }
+  return acknowledged;
 }
 
 export async function listNotifications(recipientId: string, query: { unread?: boolean; page: number; limit: number }) {
