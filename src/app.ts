@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
 import { authRouter } from './features/auth/auth.handlers.js';
 import { catalogRouter } from './features/catalog/catalog.handlers.js';
+import { deliveriesRouter } from './features/deliveries/deliveries.handlers.js';
 import { healthRouter } from './features/health/health.handlers.js';
 import { notificationsRouter } from './features/notifications/notifications.handlers.js';
 import { ordersRouter } from './features/orders/orders.handlers.js';
@@ -12,7 +13,14 @@ import { AppError } from './lib/errors.js';
 import { createRouter, handleError, problemResponse, type AppEnv } from './lib/http.js';
 
 /** The feature routers mounted under `/api`, in one list so docs and tests can walk it. */
-export const API_ROUTERS = [authRouter, usersRouter, catalogRouter, ordersRouter, notificationsRouter] as const;
+export const API_ROUTERS = [
+  authRouter,
+  usersRouter,
+  catalogRouter,
+  deliveriesRouter,
+  ordersRouter,
+  notificationsRouter,
+] as const;
 
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = createRouter();

@@ -10,7 +10,12 @@ import { Order, type OrderDoc } from './order.model.js';
  * (Redis down); idempotent, and never replaces a newer cached version.
  */
 export async function warmOrderCache(redis: Redis, orderId: string): Promise<boolean> {
-  const order = await Order.findById(orderId, { outbox: 0, outboxAt: 0, idempotencyKey: 0 }).lean<OrderDoc>();
+  const order = await Order.findById(orderId, {
+    outbox: 0,
+    outboxAt: 0,
+    idempotencyKey: 0,
+    deliveries: 0,
+  }).lean<OrderDoc>();
   if (!order) return false;
   await invalidateOrderStats(redis);
   const written = await cacheOrder(redis, toPublicOrder(order));

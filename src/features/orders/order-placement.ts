@@ -199,6 +199,7 @@ async function planCheckout(
         orderJobId('warm-order', orderId, 1),
       ],
       outboxAt: now,
+      deliveries: [],
       deliveredUnits: 0,
       version: 1,
       createdAt: now,

@@ -1,4 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../deliveries/delivery-math.js';
 import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 
 export const PAYMENT_METHODS = ['cash_on_delivery', 'prepaid', 'bank_transfer', 'upi', 'card'] as const;
@@ -15,6 +16,29 @@ const itemSchema = new Schema(
     subtotal: { type: Number, required: true },
     deliveredQuantity: { type: Number, required: true, default: 0 },
     remainingQuantity: { type: Number, required: true },
+  },
+  { _id: true },
+);
+
+/**
+ * Deliveries live inside their order: the quantities they hold and the order's
+ * remaining quantities change in one single-document write, which is what keeps
+ * "remaining never below zero" true without transactions.
+ */
+const deliverySchema = new Schema(
+  {
+    deliveryNumber: { type: String, required: true },
+    items: {
+      type: [{ productId: { type: Schema.Types.ObjectId, required: true }, quantity: Number, _id: false }],
+      required: true,
+    },
+    status: { type: String, enum: DELIVERY_STATUSES, required: true },
+    scheduledDate: { type: Date },
+    deliveredAt: { type: Date },
+    value: { type: Number, required: true },
+    notes: { type: String },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
   },
   { _id: true },
 );
@@ -63,6 +87,7 @@ const orderSchema = new Schema(
     outbox: { type: [String], default: [] },
     /** When the outbox last got an entry; the relay picks up entries older than a grace period. */
     outboxAt: { type: Date },
+    deliveries: { type: [deliverySchema], default: [] },
     /** When the maintenance job removed this order's markers from its products' `inventoryOps`. */
     inventoryMarkersPrunedAt: { type: Date },
     /** Units delivered so far; an order can be cancelled only while this is 0. */
@@ -104,6 +129,19 @@ export interface OrderItemDoc {
   remainingQuantity: number;
 }
 
+export interface DeliveryDoc {
+  _id: Types.ObjectId;
+  deliveryNumber: string;
+  items: Array<{ productId: Types.ObjectId; quantity: number }>;
+  status: DeliveryStatus;
+  scheduledDate?: Date;
+  deliveredAt?: Date;
+  value: number;
+  notes?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** An order as stored (what `lean()` returns). */
 export interface OrderDoc {
   _id: Types.ObjectId;
@@ -130,6 +168,7 @@ export interface OrderDoc {
   outbox: string[];
   outboxAt?: Date;
   inventoryMarkersPrunedAt?: Date;
+  deliveries: DeliveryDoc[];
   deliveredUnits: number;
   version: number;
   createdAt: Date;

@@ -1,0 +1,32 @@
+import type { Deps } from '../../deps.js';
+import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
+import { createDelivery, listDeliveries, setDeliveryStatus } from './deliveries.service.js';
+import * as routes from './deliveries.routes.js';
+
+export function deliveriesRouter({ tokens, queues, redis, log }: Deps) {
+  const ctx = { queues, redis, log };
+  const router = createRouter();
+  // Per-route guards: these paths sit under /orders, whose router has guards of its own.
+  const auth = requireAuth(tokens);
+  const managers = allowRoles('seller', 'staff', 'admin');
+
+  router.openapi({ ...routes.createDeliveryRoute, middleware: [auth, managers] }, async (c) =>
+    c.json(await createDelivery(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+  router.openapi({ ...routes.shipRoute, middleware: [auth, allowRoles('seller')] }, async (c) =>
+    c.json(
+      await createDelivery(ctx, c.get('principal'), c.req.valid('param').id, 'everything-remaining', 'dispatched'),
+      201,
+    ),
+  );
+  router.openapi({ ...routes.listDeliveriesRoute, middleware: [auth] }, async (c) =>
+    c.json({ data: await listDeliveries(c.get('principal'), c.req.valid('param').id) }, 200),
+  );
+  router.openapi({ ...routes.deliveryStatusRoute, middleware: [auth, managers] }, async (c) =>
+    c.json(
+      await setDeliveryStatus(ctx, c.get('principal'), c.req.valid('param').deliveryId, c.req.valid('json').status),
+      200,
+    ),
+  );
+  return router;
+}
