@@ -6,6 +6,7 @@ import { authRouter } from './features/auth/auth.handlers.js';
 import { catalogRouter } from './features/catalog/catalog.handlers.js';
 import { deliveriesRouter } from './features/deliveries/deliveries.handlers.js';
 import { healthRouter } from './features/health/health.handlers.js';
+import { invoicesRouter } from './features/invoices/invoices.handlers.js';
 import { notificationsRouter } from './features/notifications/notifications.handlers.js';
 import { ordersRouter } from './features/orders/orders.handlers.js';
 import { usersRouter } from './features/users/users.handlers.js';
@@ -18,6 +19,7 @@ export const API_ROUTERS = [
   usersRouter,
   catalogRouter,
   deliveriesRouter,
+  invoicesRouter,
   ordersRouter,
   notificationsRouter,
 ] as const;

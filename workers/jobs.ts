@@ -2,6 +2,7 @@ import type { JobDefinition } from '../src/jobs/registry.js';
 import type { WorkerContext } from './context.js';
 import { cacheJobs } from './processors/cache.js';
 import { inventoryJobs } from './processors/inventory.js';
+import { invoiceJobs } from './processors/invoices.js';
 import { maintenanceJobs } from './processors/maintenance.js';
 import { notificationJobs } from './processors/notifications.js';
 
@@ -11,6 +12,7 @@ export function jobDefinitions(ctx: WorkerContext): JobDefinition[] {
     ...inventoryJobs(ctx),
     ...notificationJobs(ctx),
     ...cacheJobs(ctx),
+    ...invoiceJobs(ctx),
     ...maintenanceJobs(ctx),
   ] as JobDefinition[];
 }

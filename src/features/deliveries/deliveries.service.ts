@@ -1,6 +1,7 @@
 import { Schema, Types, model } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../../lib/tokens.js';
+import { invoiceJobId } from '../orders/order-jobs.js';
 import { toPublicOrder } from '../orders/order-view.js';
 import { changeOrder, type OrderChange, type OrderWriteContext } from '../orders/order-writes.js';
 import { Order, type DeliveryDoc, type OrderDoc } from '../orders/order.model.js';
@@ -147,6 +148,15 @@ export async function createDelivery(
   return { delivery: toPublicDelivery(order, delivery), order: toPublicOrder(order) };
 }
 
+/** The order a delivery belongs to, with the delivery; 404 when either is missing. */
+export async function findDeliveryOrder(deliveryId: string): Promise<{ order: OrderDoc; delivery: DeliveryDoc }> {
+  const ref = await DeliveryRef.findById(deliveryId).lean<{ orderId: Types.ObjectId }>();
+  const order = ref ? await Order.findById(ref.orderId).lean<OrderDoc>() : null;
+  const delivery = order?.deliveries.find((d) => d._id.toHexString() === deliveryId);
+  if (!order || !delivery) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  return { order, delivery };
+}
+
 export async function listDeliveries(caller: Principal, orderId: string): Promise<PublicDelivery[]> {
   const order = await Order.findById(orderId, { deliveries: 1, seller: 1, customer: 1 }).lean<OrderDoc>();
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
@@ -183,10 +193,14 @@ export async function setDeliveryStatus(
       updatedAt: now,
       ...(status === 'delivered' ? { deliveredAt: now } : {}),
     };
-    return withDeliveries(
+    const change = withDeliveries(
       current,
       current.deliveries.map((d) => (d._id.toHexString() === deliveryId ? changed : d)),
     );
+    // A delivered delivery owes its invoice, in the same write.
+    return status === 'delivered'
+      ? { ...change, extraJobIds: [invoiceJobId(current._id.toHexString(), deliveryId)] }
+      : change;
   });
   const delivery = order.deliveries.find((d) => d._id.toHexString() === deliveryId)!;
   return { delivery: toPublicDelivery(order, delivery), order: toPublicOrder(order) };

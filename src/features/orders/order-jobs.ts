@@ -13,12 +13,18 @@ export const ORDER_JOBS = {
   'notify-seller': 'notifications',
   'announce-status': 'notifications',
   'warm-order': 'cache',
+  'create-invoice': 'invoices',
 } as const satisfies Record<string, QueueName>;
 export type OrderJobName = keyof typeof ORDER_JOBS;
 
 export const OrderJobPayloadSchema = z.object({
   orderId: z.string().regex(/^[0-9a-f]{24}$/),
   version: z.number().int().positive().optional(),
+  /** For create-invoice: the delivery to invoice. */
+  deliveryId: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/)
+    .optional(),
 });
 export type OrderJobPayload = z.infer<typeof OrderJobPayloadSchema>;
 
@@ -31,12 +37,16 @@ export function orderJobId(name: OrderJobName, orderId: string, version?: number
   return version === undefined ? `${name}_${orderId}` : `${name}_${orderId}_${version}`;
 }
 
+/** One invoice job per delivery: `create-invoice_<orderId>_<deliveryId>`. */
+export const invoiceJobId = (orderId: string, deliveryId: string) => `create-invoice_${orderId}_${deliveryId}`;
+
 export function parseOrderJobId(jobId: string): { name: OrderJobName; payload: OrderJobPayload } | undefined {
-  const [name, orderId, version] = jobId.split('_');
+  const [name, orderId, third] = jobId.split('_');
   if (!name || !(name in ORDER_JOBS) || !orderId) return undefined;
+  if (name === 'create-invoice') return third ? { name, payload: { orderId, deliveryId: third } } : undefined;
   return {
     name: name as OrderJobName,
-    payload: { orderId, ...(version ? { version: Number(version) } : {}) },
+    payload: { orderId, ...(third ? { version: Number(third) } : {}) },
   };
 }
 

@@ -200,6 +200,7 @@ async function planCheckout(
       ],
       outboxAt: now,
       deliveries: [],
+      payments: [],
       deliveredUnits: 0,
       version: 1,
       createdAt: now,

@@ -28,6 +28,8 @@ export interface OrderChange {
   set?: Record<string, unknown>;
   /** Jobs the change owes; they go into the outbox in the same write. */
   jobs: OrderJobName[];
+  /** Owed jobs with ids of their own (an invoice per delivery). */
+  extraJobIds?: string[];
 }
 
 /** A claimed version whose writer has not written it after this long is taken as crashed and finished by the next writer. */
@@ -54,7 +56,10 @@ export async function changeOrder(
       if (!change) return { order, changed: false, jobIds: [] as string[] };
 
       const version = order.version + 1;
-      const jobIds = change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION.has(job) ? version : undefined));
+      const jobIds = [
+        ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION.has(job) ? version : undefined)),
+        ...(change.extraJobIds ?? []),
+      ];
       const set: Record<string, unknown> = {
         ...change.set,
         version,

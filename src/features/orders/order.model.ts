@@ -88,6 +88,19 @@ const orderSchema = new Schema(
     /** When the outbox last got an entry; the relay picks up entries older than a grace period. */
     outboxAt: { type: Date },
     deliveries: { type: [deliverySchema], default: [] },
+    /** Every payment on the order; `invoiceId` unset for an advance. The source of paidAmount and invoice balances. */
+    payments: {
+      type: [
+        {
+          invoiceId: Schema.Types.ObjectId,
+          amount: { type: Number, required: true },
+          method: { type: String, required: true },
+          reference: String,
+          paidAt: { type: Date, required: true },
+        },
+      ],
+      default: [],
+    },
     /** When the maintenance job removed this order's markers from its products' `inventoryOps`. */
     inventoryMarkersPrunedAt: { type: Date },
     /** Units delivered so far; an order can be cancelled only while this is 0. */
@@ -142,6 +155,15 @@ export interface DeliveryDoc {
   updatedAt: Date;
 }
 
+export interface PaymentDoc {
+  _id: Types.ObjectId;
+  invoiceId?: Types.ObjectId;
+  amount: number;
+  method: string;
+  reference?: string;
+  paidAt: Date;
+}
+
 /** An order as stored (what `lean()` returns). */
 export interface OrderDoc {
   _id: Types.ObjectId;
@@ -169,6 +191,7 @@ export interface OrderDoc {
   outboxAt?: Date;
   inventoryMarkersPrunedAt?: Date;
   deliveries: DeliveryDoc[];
+  payments: PaymentDoc[];
   deliveredUnits: number;
   version: number;
   createdAt: Date;

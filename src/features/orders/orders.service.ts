@@ -38,7 +38,7 @@ const SORTS: Record<ListOrdersQuery['sort'], Record<string, SortOrder>> = {
   orderNumber: { orderNumber: 1 },
 };
 
-const HIDDEN = { outbox: 0, outboxAt: 0, idempotencyKey: 0, deliveries: 0 } as const;
+const HIDDEN = { outbox: 0, outboxAt: 0, idempotencyKey: 0, deliveries: 0, payments: 0 } as const;
 
 export function scopeFilter(caller: Principal): QueryFilter<OrderDoc> {
   if (caller.role === 'customer') return { 'customer.id': caller.id };

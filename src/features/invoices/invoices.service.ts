@@ -1,0 +1,269 @@
+import { Types } from 'mongoose';
+import type { Queues } from '../../jobs/queues.js';
+import { AppError } from '../../lib/errors.js';
+import { withLock } from '../../lib/locks.js';
+import { isDuplicateKeyError } from '../../lib/mongo.js';
+import type { Principal } from '../../lib/tokens.js';
+import { findDeliveryOrder } from '../deliveries/deliveries.service.js';
+import { invoiceJobId } from '../orders/order-jobs.js';
+import { toPublicOrder } from '../orders/order-view.js';
+import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
+import { Order, type OrderDoc } from '../orders/order.model.js';
+import { Invoice, type InvoiceDoc } from './invoice.model.js';
+import { allocate, paymentStatusOf } from './payment-math.js';
+
+const isStaff = (caller: Principal) => caller.role === 'staff' || caller.role === 'admin';
+
+function canSee(caller: Principal, order: Pick<OrderDoc, 'seller' | 'customer'>) {
+  if (isStaff(caller)) return true;
+  if (caller.role === 'seller') return order.seller.id.toHexString() === caller.id;
+  return caller.role === 'customer' && order.customer.id.toHexString() === caller.id;
+}
+
+// ---------------------------------------------------------------- issuing
+
+/**
+ * Issues the invoice of one delivery, once: the unique index on `deliveryId`
+ * makes a retried or duplicated job find the first one. Its number is the
+ * seller's next for the year, claimed by the insert itself (unique seller,
+ * year, seq), so numbers never repeat and never skip. The lock only spares
+ * concurrent issuers for one seller from retrying.
+ */
+export async function issueInvoice(ctx: OrderWriteContext, orderId: string, deliveryId: string): Promise<InvoiceDoc> {
+  const existing = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
+  if (existing) return existing;
+  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const delivery = order?.deliveries.find((d) => d._id.toHexString() === deliveryId);
+  if (!order || !delivery) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  if (delivery.status === 'failed' || delivery.status === 'cancelled') {
+    throw new AppError('conflict', `a ${delivery.status} delivery is not invoiced`, {
+      extra: { currentStatus: delivery.status },
+    });
+  }
+  const byProduct = new Map(order.items.map((item) => [item.productId.toHexString(), item]));
+  const lines = delivery.items.map((line) => {
+    const item = byProduct.get(line.productId.toHexString())!;
+    return {
+      productId: line.productId,
+      name: item.name,
+      sku: item.sku,
+      price: item.price,
+      quantity: line.quantity,
+      amount: item.price * line.quantity,
+    };
+  });
+  const issuedAt = new Date();
+  const year = issuedAt.getUTCFullYear();
+  const sellerId = order.seller.id;
+
+  const invoice = await withLock(ctx.redis, `lock:invoice-numbers:${sellerId.toHexString()}:${year}`, async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const last = await Invoice.findOne({ sellerId, year }, { seq: 1 })
+        .sort({ seq: -1 })
+        .lean<Pick<InvoiceDoc, 'seq'>>();
+      const seq = (last?.seq ?? 0) + 1;
+      try {
+        const created = await Invoice.create({
+          invoiceNumber: `INV-${year}-${String(seq).padStart(6, '0')}`,
+          sellerId,
+          year,
+          seq,
+          orderId: order._id,
+          deliveryId: delivery._id,
+          customerId: order.customer.id,
+          lines,
+          total: lines.reduce((sum, line) => sum + line.amount, 0),
+          currency: order.currency,
+          issuedAt,
+        });
+        return created.toObject() as InvoiceDoc;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const mine = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
+        if (mine) return mine; // another run issued it first
+        // Else someone took this number: read the new last one and try the next.
+      }
+    }
+    throw new AppError('conflict', 'could not assign an invoice number; try again');
+  });
+  return invoice;
+}
+
+/** `POST /orders/deliveries/:id/invoice`: the invoice if it exists, else its job. */
+export async function requestInvoice(queues: Queues, caller: Principal, deliveryId: string) {
+  const { order } = await findDeliveryOrder(deliveryId);
+  if (!canSee(caller, order) || caller.role === 'customer')
+    throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  const existing = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
+  if (existing) return { status: 200 as const, invoice: await invoiceView(existing) };
+  const orderId = order._id.toHexString();
+  const jobId = invoiceJobId(orderId, deliveryId);
+  await queues.invoices.add('create-invoice', { orderId, deliveryId }, { jobId });
+  return { status: 202 as const, jobId };
+}
+
+// ---------------------------------------------------------------- reading
+
+async function ordersInvoices(orderId: Types.ObjectId | string) {
+  return Invoice.find({ orderId }).sort({ issuedAt: 1, seq: 1 }).lean<InvoiceDoc[]>();
+}
+
+function balancesOf(order: Pick<OrderDoc, 'payments'>, invoices: InvoiceDoc[]) {
+  return allocate(
+    invoices.map((inv) => ({ id: inv._id.toHexString(), total: inv.total })),
+    order.payments.map((p) => ({ invoiceId: p.invoiceId?.toHexString(), amount: p.amount })),
+  );
+}
+
+function toPublicInvoice(invoice: InvoiceDoc, order: OrderDoc, invoices: InvoiceDoc[]) {
+  const id = invoice._id.toHexString();
+  const balance = balancesOf(order, invoices).balances.get(id)!;
+  return {
+    id,
+    invoiceNumber: invoice.invoiceNumber,
+    orderId: invoice.orderId.toHexString(),
+    orderNumber: order.orderNumber,
+    deliveryId: invoice.deliveryId.toHexString(),
+    seller: { id: order.seller.id.toHexString(), name: order.seller.name },
+    customer: {
+      id: order.customer.id.toHexString(),
+      name: order.customer.name,
+      deliveryAddress: order.customer.deliveryAddress,
+    },
+    lines: invoice.lines.map((line) => ({ ...line, productId: line.productId.toHexString() })),
+    total: invoice.total,
+    currency: invoice.currency,
+    amountPaid: balance.amountPaid,
+    amountDue: balance.amountDue,
+    paymentStatus: balance.paymentStatus,
+    advanceApplied: balance.advanceApplied,
+    payments: order.payments
+      .filter((p) => p.invoiceId?.toHexString() === id)
+      .map((p) => ({
+        id: p._id.toHexString(),
+        amount: p.amount,
+        method: p.method,
+        reference: p.reference,
+        paidAt: new Date(p.paidAt).toISOString(),
+      })),
+    issuedAt: new Date(invoice.issuedAt).toISOString(),
+  };
+}
+export type PublicInvoice = ReturnType<typeof toPublicInvoice>;
+
+async function invoiceView(invoice: InvoiceDoc) {
+  const [order, invoices] = await Promise.all([
+    Order.findById(invoice.orderId).lean<OrderDoc>(),
+    ordersInvoices(invoice.orderId),
+  ]);
+  return toPublicInvoice(invoice, order!, invoices);
+}
+
+export async function getInvoice(caller: Principal, id: string): Promise<PublicInvoice> {
+  const invoice = await Invoice.findById(id).lean<InvoiceDoc>();
+  if (!invoice) throw new AppError('not_found', `invoice ${id} does not exist`);
+  const view = await invoiceView(invoice);
+  const order = await Order.findById(invoice.orderId, { seller: 1, customer: 1 }).lean<OrderDoc>();
+  if (!order || !canSee(caller, order)) throw new AppError('not_found', `invoice ${id} does not exist`);
+  return view;
+}
+
+export async function getDeliveryInvoice(caller: Principal, deliveryId: string): Promise<PublicInvoice> {
+  const { order } = await findDeliveryOrder(deliveryId);
+  if (!canSee(caller, order)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  const invoice = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
+  if (!invoice) throw new AppError('not_found', `delivery ${deliveryId} has no invoice yet`);
+  return toPublicInvoice(invoice, order, await ordersInvoices(order._id));
+}
+
+export async function listOrderInvoices(caller: Principal, orderId: string): Promise<PublicInvoice[]> {
+  const order = await Order.findById(orderId).lean<OrderDoc>();
+  if (!order || !canSee(caller, order)) throw new AppError('not_found', `order ${orderId} does not exist`);
+  const invoices = await ordersInvoices(order._id);
+  return invoices.map((invoice) => toPublicInvoice(invoice, order, invoices));
+}
+
+// ---------------------------------------------------------------- payments
+
+export interface NewPayment {
+  amount: number;
+  method: string;
+  reference?: string | undefined;
+}
+
+/**
+ * Records a payment on an invoice, or an advance on the order (`invoiceId`
+ * unset), in the order's own write: the order's paid amount is the sum of its
+ * payments by construction, and overpaying (more than the invoice, or the
+ * order, still owes) is refused with 409.
+ */
+export async function recordPayment(
+  ctx: OrderWriteContext,
+  caller: Principal,
+  target: { orderId: string } | { invoiceId: string },
+  payment: NewPayment,
+) {
+  let orderId: string;
+  let invoiceId: string | undefined;
+  if ('invoiceId' in target) {
+    const invoice = await Invoice.findById(target.invoiceId, { orderId: 1 }).lean<Pick<InvoiceDoc, 'orderId'>>();
+    if (!invoice) throw new AppError('not_found', `invoice ${target.invoiceId} does not exist`);
+    orderId = invoice.orderId.toHexString();
+    invoiceId = target.invoiceId;
+  } else {
+    orderId = target.orderId;
+  }
+  const invoices = await ordersInvoices(orderId);
+  const { order } = await changeOrder(ctx, orderId, (current) => {
+    if (!canSee(caller, current) || caller.role === 'customer') {
+      throw new AppError(
+        caller.role === 'customer' && canSee(caller, current) ? 'forbidden' : 'not_found',
+        caller.role === 'customer'
+          ? 'payments are recorded by the seller, staff or an admin'
+          : `order ${orderId} does not exist`,
+      );
+    }
+    if (current.status === 'cancelled')
+      throw new AppError('conflict', 'the order is cancelled', { extra: { currentStatus: current.status } });
+    const { balances, paidAmount } = balancesOf(current, invoices);
+    const owed = invoiceId ? balances.get(invoiceId)!.amountDue : current.totalAmount - paidAmount;
+    if (payment.amount > owed) {
+      throw new AppError('conflict', `overpayment: ${owed} is owed, ${payment.amount} was offered`, {
+        extra: { owed, offered: payment.amount },
+      });
+    }
+    const payments = [
+      ...current.payments,
+      {
+        _id: new Types.ObjectId(),
+        ...(invoiceId ? { invoiceId: new Types.ObjectId(invoiceId) } : {}),
+        amount: payment.amount,
+        method: payment.method,
+        ...(payment.reference ? { reference: payment.reference } : {}),
+        paidAt: new Date(),
+      },
+    ];
+    return { ...paymentFields(current, payments), jobs: ['announce-status', 'warm-order'] };
+  });
+  const after = await ordersInvoices(orderId);
+  return {
+    order: toPublicOrder(order),
+    ...(invoiceId
+      ? {
+          invoice: toPublicInvoice(
+            after.find((inv) => inv._id.toHexString() === invoiceId)!,
+            order,
+            after,
+          ),
+        }
+      : {}),
+  };
+}
+
+/** paidAmount, paymentStatus and (once delivered and paid) `completed`, from the payments. */
+function paymentFields(order: OrderDoc, payments: OrderDoc['payments']) {
+  const paidAmount = payments.reduce((sum, p) => sum + p.amount, 0);
+  const paymentStatus = paymentStatusOf(paidAmount, order.totalAmount);
+  const status = order.status === 'delivered' && paymentStatus === 'paid' ? 'completed' : order.status;
+  return { set: { payments, paidAmount, paymentStatus, status } };
+}
