@@ -5,6 +5,7 @@ import type { Queues } from '../src/jobs/queues.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
+import { listenForEvents } from './helpers/events.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
 import { createProduct, orderBody } from './helpers/orders.js';
 import { eventually } from './helpers/processes.js';
@@ -131,6 +132,42 @@ describe('invoices: one per delivery', () => {
     );
     const year = new Date().getUTCFullYear();
     expect(numbers.sort()).toEqual([1, 2, 3, 4, 5, 6].map((n) => `INV-${year}-${String(n).padStart(6, '0')}`));
+  });
+});
+
+describe('delivery, invoice and payment events', () => {
+  it('go through Redis to the order’s seller, customer, room and admins', async () => {
+    const listener = await listenForEvents(api.config.REDIS_URL);
+    try {
+      const seller = await createActor(http, admin, 'seller');
+      const { orderId, products } = await confirmedOrder(seller, [4], 500);
+      const deliveryId = await deliver(seller, orderId, products[0]!.id, 2);
+      await markDelivered(seller, deliveryId);
+      const invoice = await invoiceOf(staff.token, deliveryId);
+      await http.post(
+        `/api/invoices/${invoice.id}/payments`,
+        { amount: 1_000, method: 'cash' },
+        { token: staff.token },
+      );
+      const audience = [`seller:${seller.id}`, `user:${customer.id}`, `order:${orderId}`, 'admin'].sort();
+      await eventually(async () => {
+        const about = (event: string) =>
+          listener
+            .of(event)
+            .filter((e) => JSON.stringify(e.payload).includes(orderId) || e.payload.deliveryId === deliveryId);
+        expect(about('delivery:created').map((e) => e.payload.delivery.id)).toEqual([deliveryId]);
+        expect(about('delivery:status-updated').map((e) => e.payload.status)).toEqual(['delivered']);
+        expect(about('invoice:generated').map((e) => e.payload.invoice.id)).toEqual([invoice.id]);
+        expect(about('order:payment-updated').map((e) => e.payload.order.paidAmount)).toEqual([1_000]);
+        expect(about('order:progress-updated').map((e) => e.payload.progress)).toContain(50);
+        for (const event of ['delivery:created', 'invoice:generated', 'order:payment-updated']) {
+          expect(about(event)[0]!.rooms.sort(), event).toEqual(audience);
+          expect(about(event)[0]!.payload.eventId, event).toEqual(expect.any(String));
+        }
+      });
+    } finally {
+      await listener.close();
+    }
   });
 });
 

@@ -63,9 +63,11 @@ function withDeliveries(order: OrderDoc, deliveries: DeliveryDoc[]): OrderChange
   });
   return {
     set: { deliveries, items, deliveredUnits: book.deliveredUnits, progress: book.progress, status: book.status },
-    jobs: book.status === order.status ? ['warm-order'] : ['announce-status', 'warm-order'],
+    jobs: ['announce-status', 'warm-order'],
   };
 }
+
+const recomputedStatus = (order: OrderDoc, deliveries: DeliveryDoc[]) => withDeliveries(order, deliveries).set!.status;
 
 export interface NewDelivery {
   items: Array<{ productId: string; quantity: number }>;
@@ -142,7 +144,14 @@ export async function createDelivery(
       createdAt: now,
       updatedAt: now,
     };
-    return withDeliveries(current, [...current.deliveries, delivery]);
+    return {
+      ...withDeliveries(current, [...current.deliveries, delivery]),
+      announce: {
+        event: 'delivery:created',
+        deliveryId: deliveryId.toHexString(),
+        statusChanged: recomputedStatus(current, [...current.deliveries, delivery]) !== current.status,
+      },
+    };
   });
   const delivery = order.deliveries.find((d) => d._id.equals(deliveryId))!;
   return { delivery: toPublicDelivery(order, delivery), order: toPublicOrder(order) };
@@ -197,10 +206,15 @@ export async function setDeliveryStatus(
       current,
       current.deliveries.map((d) => (d._id.toHexString() === deliveryId ? changed : d)),
     );
+    const announce = {
+      event: 'delivery:status-updated' as const,
+      deliveryId,
+      statusChanged: change.set!.status !== current.status,
+    };
     // A delivered delivery owes its invoice, in the same write.
     return status === 'delivered'
-      ? { ...change, extraJobIds: [invoiceJobId(current._id.toHexString(), deliveryId)] }
-      : change;
+      ? { ...change, announce, extraJobIds: [invoiceJobId(current._id.toHexString(), deliveryId)] }
+      : { ...change, announce };
   });
   const delivery = order.deliveries.find((d) => d._id.toHexString() === deliveryId)!;
   return { delivery: toPublicDelivery(order, delivery), order: toPublicOrder(order) };

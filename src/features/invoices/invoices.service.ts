@@ -151,7 +151,7 @@ function toPublicInvoice(invoice: InvoiceDoc, order: OrderDoc, invoices: Invoice
 }
 export type PublicInvoice = ReturnType<typeof toPublicInvoice>;
 
-async function invoiceView(invoice: InvoiceDoc) {
+export async function invoiceView(invoice: InvoiceDoc) {
   const [order, invoices] = await Promise.all([
     Order.findById(invoice.orderId).lean<OrderDoc>(),
     ordersInvoices(invoice.orderId),
@@ -243,7 +243,12 @@ export async function recordPayment(
         paidAt: new Date(),
       },
     ];
-    return { ...paymentFields(current, payments), jobs: ['announce-status', 'warm-order'] };
+    const fields = paymentFields(current, payments);
+    return {
+      ...fields,
+      jobs: ['announce-status', 'warm-order'],
+      announce: { event: 'order:payment-updated', statusChanged: fields.set.status !== current.status },
+    };
   });
   const after = await ordersInvoices(orderId);
   return {

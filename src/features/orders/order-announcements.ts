@@ -1,5 +1,7 @@
 import { rooms, type EventPublisher } from '../../lib/events.js';
 import { orderNotificationEvent, recordNotification } from '../notifications/notifications.service.js';
+import { toPublicDelivery } from '../deliveries/deliveries.service.js';
+import { OrderRevision, revisionId, type OrderRevisionDoc } from './order-revision.model.js';
 import { toPublicOrder } from './order-view.js';
 import { Order, type OrderDoc } from './order.model.js';
 
@@ -52,7 +54,11 @@ export async function notifySellerOfOrder(events: EventPublisher, orderId: strin
   return order;
 }
 
-/** A status change: `order:updated` to everyone concerned, and the seller/customer notices. */
+/**
+ * An order change: `order:updated` and `order:progress-updated` to everyone
+ * concerned, the delivery or payment event the change's revision names, and the
+ * seller/customer status notices when the status moved.
+ */
 export async function announceOrderStatus(
   events: EventPublisher,
   orderId: string,
@@ -63,20 +69,50 @@ export async function announceOrderStatus(
   const view = toPublicOrder(order);
   const suffix = `${orderId}_${version}`;
   events.publish(orderAudience(order), 'order:updated', `order-updated_${suffix}`, { order: view });
+  const change = await OrderRevision.findById(revisionId(orderId, version)).lean<OrderRevisionDoc>();
+  const announce = change?.announce;
+  // Changes without an announcement (confirm, cancel, status) are status changes.
+  const statusChanged = announce?.statusChanged ?? true;
   const notice = { orderId, orderNumber: view.orderNumber, status: view.status };
-  events.publish(
-    [rooms.seller(view.seller.id), rooms.user(view.customer.id)],
-    'order_status_update',
-    `status-update_${suffix}`,
-    notice,
-  );
-  if (view.status === 'confirmed') {
+  if (statusChanged) {
+    events.publish(
+      [rooms.seller(view.seller.id), rooms.user(view.customer.id)],
+      'order_status_update',
+      `status-update_${suffix}`,
+      notice,
+    );
+  }
+  events.publish(orderAudience(order), 'order:progress-updated', `progress-updated_${suffix}`, {
+    orderId,
+    progress: view.progress,
+    status: view.status,
+  });
+  if (announce?.event === 'order:payment-updated') {
+    events.publish(orderAudience(order), announce.event, `payment-updated_${suffix}`, { order: view });
+  }
+  const delivery = announce?.deliveryId
+    ? order.deliveries?.find((d) => d._id.toHexString() === announce.deliveryId)
+    : undefined;
+  if (announce?.event === 'delivery:created' && delivery) {
+    events.publish(orderAudience(order), announce.event, `delivery-created_${announce.deliveryId}`, {
+      delivery: toPublicDelivery(order, delivery),
+      order: view,
+    });
+  }
+  if (announce?.event === 'delivery:status-updated' && delivery) {
+    events.publish(orderAudience(order), announce.event, `delivery-status_${announce.deliveryId}_${version}`, {
+      deliveryId: announce.deliveryId,
+      deliveryNumber: delivery.deliveryNumber,
+      status: delivery.status,
+    });
+  }
+  if (statusChanged && view.status === 'confirmed') {
     events.publish([rooms.user(view.customer.id)], 'order_confirmed', `order-confirmed_${orderId}`, {
       ...notice,
       estimatedDelivery: view.estimatedDelivery,
     });
   }
-  if (view.status === 'cancelled') {
+  if (statusChanged && view.status === 'cancelled') {
     events.publish(orderAudience(order), 'order:cancelled', `order-cancelled_${orderId}`, {
       orderId,
       orderNumber: view.orderNumber,

@@ -14,6 +14,8 @@ const orderRevisionSchema = new Schema(
     orderId: { type: Schema.Types.ObjectId, required: true },
     version: { type: Number, required: true },
     set: { type: Schema.Types.Mixed, required: true },
+    /** What the change was, for its announcement: e.g. `{ event: 'delivery:created', deliveryId }`. */
+    announce: { type: Schema.Types.Mixed },
   },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false, minimize: false },
 );
@@ -26,7 +28,15 @@ export interface OrderRevisionDoc {
   orderId: Types.ObjectId;
   version: number;
   set: Record<string, unknown>;
+  announce?: ChangeAnnouncement;
   createdAt: Date;
+}
+
+export interface ChangeAnnouncement {
+  event: 'delivery:created' | 'delivery:status-updated' | 'order:payment-updated';
+  deliveryId?: string;
+  /** False when the order's status stayed as it was: no status notices then. */
+  statusChanged: boolean;
 }
 
 export const OrderRevision = model<OrderRevisionDoc>('OrderRevision', orderRevisionSchema);

@@ -9,7 +9,7 @@ import { cacheOrder } from './order-cache.js';
 import { flushOrderOutbox, orderJobId, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
 import { toPublicOrder } from './order-view.js';
-import { OrderRevision, revisionId, type OrderRevisionDoc } from './order-revision.model.js';
+import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
 import { Order, type OrderDoc } from './order.model.js';
 
 /** What a write to an order needs besides MongoDB: both the API and the worker have it. */
@@ -30,6 +30,8 @@ export interface OrderChange {
   jobs: OrderJobName[];
   /** Owed jobs with ids of their own (an invoice per delivery). */
   extraJobIds?: string[];
+  /** Kept with the revision, for the announce-status job of this version. */
+  announce?: ChangeAnnouncement;
 }
 
 /** A claimed version whose writer has not written it after this long is taken as crashed and finished by the next writer. */
@@ -66,7 +68,13 @@ export async function changeOrder(
         ...(jobIds.length ? { outbox: [...order.outbox, ...jobIds], outboxAt: new Date() } : {}),
       };
       try {
-        await OrderRevision.create({ _id: revisionId(orderId, version), orderId, version, set });
+        await OrderRevision.create({
+          _id: revisionId(orderId, version),
+          orderId,
+          version,
+          set,
+          ...(change.announce ? { announce: change.announce } : {}),
+        });
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         await finishStaleClaim(orderId, version);
