@@ -160,6 +160,34 @@ describe('partial deliveries', () => {
   });
 });
 
+describe("today's deliveries", () => {
+  it('count and value follow every delivery change at once; customers may not look', async () => {
+    const today = async (token = staff.token) => (await http.get('/api/deliveries/today', { token })).body;
+    const before = await today();
+    expect(before.date).toBe(new Date().toISOString().slice(0, 10));
+    const mine = await today(seller.token);
+
+    const { orderId, products } = await confirmedOrder(3);
+    const made = await deliver(orderId, [{ productId: products[0]!.id, quantity: 2 }]);
+    const after = await today();
+    expect(after).toMatchObject({
+      count: before.count + 1,
+      pending: before.pending + 1,
+      totalValue: before.totalValue + 2_000,
+    });
+    expect((await today(seller.token)).count).toBe(mine.count + 1);
+    expect((await today(otherSeller.token)).count).toBe(0);
+
+    await setStatus(made.body.delivery.id, 'failed');
+    expect(await today()).toMatchObject({
+      count: before.count + 1,
+      failed: before.failed + 1,
+      totalValue: before.totalValue,
+    });
+    expect((await http.get('/api/deliveries/today', { token: customer.token })).status).toBe(403);
+  });
+});
+
 describe('a lost lock cannot cause over-delivery', () => {
   // Writers whose locks live in different Redis databases never see each other's lock:
   // exactly the situation after a lock expired under a stalled request.

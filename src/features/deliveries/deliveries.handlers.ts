@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.js';
 import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
+import { deliveriesToday } from './deliveries-today.js';
 import { createDelivery, listDeliveries, setDeliveryStatus } from './deliveries.service.js';
 import * as routes from './deliveries.routes.js';
 
@@ -27,6 +28,9 @@ export function deliveriesRouter({ tokens, queues, redis, log }: Deps) {
       await setDeliveryStatus(ctx, c.get('principal'), c.req.valid('param').deliveryId, c.req.valid('json').status),
       200,
     ),
+  );
+  router.openapi({ ...routes.deliveriesTodayRoute, middleware: [auth, managers] }, async (c) =>
+    c.json(await deliveriesToday(redis, c.get('principal')), 200),
   );
   return router;
 }

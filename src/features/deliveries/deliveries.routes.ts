@@ -100,3 +100,29 @@ export const deliveryStatusRoute = createRoute({
     ...problems(400, 401, 403, 404, 409, 503),
   },
 });
+
+export const deliveriesTodayRoute = createRoute({
+  method: 'get',
+  path: '/deliveries/today',
+  tags,
+  security,
+  summary: "Today's deliveries (UTC): a seller's own, or everyone's for staff and admins",
+  responses: {
+    200: json(
+      z
+        .object({
+          date: z.string(),
+          count: z.number().int(),
+          totalValue: z.number().int(),
+          pending: z.number().int(),
+          dispatched: z.number().int(),
+          delivered: z.number().int(),
+          failed: z.number().int(),
+          cancelled: z.number().int(),
+        })
+        .openapi('DeliveriesToday'),
+      'The summary',
+    ),
+    ...problems(401, 403, 503),
+  },
+});

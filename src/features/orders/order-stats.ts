@@ -11,7 +11,8 @@ import { Order, type OrderDoc } from './order.model.js';
  */
 
 const TTL_S = 5 * 60;
-const GEN_KEY = 'dashboard:counters:gen';
+/** Bumped by every order write; caches of derived summaries compare against it. */
+export const STATS_GENERATION_KEY = 'dashboard:counters:gen';
 
 export interface OrderStats {
   totalOrders: number;
@@ -58,7 +59,7 @@ async function computeStats(scope: StatsScope): Promise<OrderStats> {
 export async function orderStats(redis: Redis, scope: StatsScope): Promise<OrderStats> {
   let generation: string | null = null;
   try {
-    const [gen, cached] = await redis.mget(GEN_KEY, cacheKey(scope));
+    const [gen, cached] = await redis.mget(STATS_GENERATION_KEY, cacheKey(scope));
     generation = gen ?? '0';
     if (cached) {
       const entry = JSON.parse(cached) as { gen: string; stats: OrderStats };
@@ -76,5 +77,5 @@ export async function orderStats(redis: Redis, scope: StatsScope): Promise<Order
 
 /** After any status or payment change; best effort, the warm-order job repeats it. */
 export async function invalidateOrderStats(redis: Redis): Promise<void> {
-  await redis.incr(GEN_KEY).catch(() => {});
+  await redis.incr(STATS_GENERATION_KEY).catch(() => {});
 }

@@ -127,6 +127,9 @@ orderSchema.index({ checkoutId: 1 });
 orderSchema.index({ 'customer.id': 1, idempotencyKey: 1 });
 // Serves the outbox relay: orders with unsent jobs, oldest first.
 orderSchema.index({ outboxAt: 1 });
+// Serve GET /deliveries/today: orders with a delivery scheduled or created in a day.
+orderSchema.index({ 'deliveries.scheduledDate': 1 });
+orderSchema.index({ 'deliveries.createdAt': 1 });
 // Serves the hourly marker pruning: not yet pruned (null), last changed before a cut-off.
 orderSchema.index({ inventoryMarkersPrunedAt: 1, updatedAt: 1 });
 
