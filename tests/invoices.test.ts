@@ -1,3 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Invoice } from '../src/features/invoices/invoice.model.js';
 import { issueInvoice } from '../src/features/invoices/invoices.service.js';
@@ -132,6 +137,45 @@ describe('invoices: one per delivery', () => {
     );
     const year = new Date().getUTCFullYear();
     expect(numbers.sort()).toEqual([1, 2, 3, 4, 5, 6].map((n) => `INV-${year}-${String(n).padStart(6, '0')}`));
+  });
+});
+
+describe('the invoice PDF', () => {
+  it('opens, and its text holds the invoice number, the total and the customer', async () => {
+    const seller = await createActor(http, admin, 'seller', 'Chai Point');
+    const { orderId, products } = await confirmedOrder(seller, [3], 123_456);
+    const deliveryId = await deliver(seller, orderId, products[0]!.id, 2);
+    await markDelivered(seller, deliveryId);
+    const invoice = await invoiceOf(customer.token, deliveryId);
+    await http.post(
+      `/api/invoices/${invoice.id}/payments`,
+      { amount: 100_000, method: 'upi', reference: 'UTR-42' },
+      { token: staff.token },
+    );
+
+    const res = await fetch(`${api.url}/api/invoices/${invoice.id}/pdf`, {
+      headers: { authorization: `Bearer ${customer.token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(Buffer.from(bytes.slice(0, 5)).toString()).toBe('%PDF-');
+
+    const standardFontDataUrl = fileURLToPath(new URL('../node_modules/pdfjs-dist/standard_fonts/', import.meta.url));
+    // Kept for a look (pdftoppm renders it); pdfjs takes over the buffer it reads, so it gets a copy.
+    await writeFile(join(tmpdir(), 'invoice-test.pdf'), bytes);
+    const pdf = await getDocument({ data: bytes.slice(), standardFontDataUrl }).promise;
+    expect(pdf.numPages).toBe(1);
+    const content = await (await pdf.getPage(1)).getTextContent();
+    const text = content.items.map((item) => ('str' in item ? item.str : '')).join(' ');
+    expect(text).toContain(invoice.invoiceNumber);
+    expect(text).toContain('INR 2,469.12'); // 2 × 1,234.56
+    expect(text).toContain('Chai Point');
+    expect(text).toContain('UTR-42');
+    expect(text).toContain('Amount due: INR 1,469.12');
+    await pdf.destroy();
+
+    expect((await fetch(`${api.url}/api/invoices/${invoice.id}/pdf`)).status).toBe(401);
   });
 });
 

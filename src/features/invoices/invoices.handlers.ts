@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.js';
 import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
+import { renderInvoicePdf } from './invoice-pdf.js';
 import * as routes from './invoices.routes.js';
 import {
   getDeliveryInvoice,
@@ -41,5 +42,13 @@ export function invoicesRouter({ tokens, queues, redis, log }: Deps) {
       201,
     ),
   );
+  router.openapi({ ...routes.invoicePdfRoute, middleware: [auth] }, async (c) => {
+    const invoice = await getInvoice(c.get('principal'), c.req.valid('param').id);
+    const pdf = await renderInvoicePdf(invoice);
+    return c.body(new Uint8Array(pdf), 200, {
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="${invoice.invoiceNumber}.pdf"`,
+    });
+  });
   return router;
 }

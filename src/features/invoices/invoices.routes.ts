@@ -135,3 +135,19 @@ export const orderPaymentRoute = createRoute({
     ...problems(400, 401, 403, 404, 409, 503),
   },
 });
+
+export const invoicePdfRoute = createRoute({
+  method: 'get',
+  path: '/invoices/{id}/pdf',
+  tags,
+  security,
+  summary: 'The invoice as a printable PDF',
+  request: { params: IdParamsSchema },
+  responses: {
+    200: {
+      description: 'The PDF',
+      content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+    ...problems(400, 401, 404, 503),
+  },
+});
