@@ -7,78 +7,24 @@
  *
  *   npx tsx bench/notification-latency.ts [--rates 50,200] [--seconds 10]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect } from 'socket.io-client';
-import { ferretDB, freePort, redisServer } from '../scripts/embedded-services.js';
-import { eventually, runEntry } from '../tests/helpers/processes.js';
+import { eventually } from '../tests/helpers/processes.js';
+import { percentile, say, startBenchSystem } from './harness.js';
 
 const { values } = parseArgs({
   options: { rates: { type: 'string', default: '50,200' }, seconds: { type: 'string', default: '10' } },
 });
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
-const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const dir = mkdtempSync(join(tmpdir(), 'orders-latency-'));
-const mongo = ferretDB({ port: await freePort(), dataDir: join(dir, 'ferretdb') });
-const redis = redisServer({ port: await freePort(), dataDir: join(dir, 'redis') });
-await Promise.all([mongo.start(), redis.start()]);
-const port = await freePort();
-const env = {
-  NODE_ENV: 'production',
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1234',
-  ADMIN_EMAIL: 'admin@bench.local',
-  ADMIN_PASSWORD: 'bench-admin-password',
-  PASSWORD_HASH_COST: '10',
-  LOG_LEVEL: 'warn',
-  MONGODB_URI: `${mongo.url.replace(/\/orders$/, '')}/latency`,
-  REDIS_URL: redis.url,
-  PORT: String(port),
-};
-const api = runEntry('src/index.ts', env);
-const worker = runEntry('workers/index.ts', env);
-const base = `http://127.0.0.1:${port}`;
-
-async function call(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as any;
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const system = await startBenchSystem();
+const { base, call } = system;
 
 try {
-  await eventually(async () => {
-    if (!(await fetch(`${base}/readyz`)).ok) throw new Error('not ready');
-  }, 60_000);
-  const admin = await call('POST', '/api/auth/login', { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
-  await call(
-    'POST',
-    '/api/users',
-    { name: 'Seller', email: 's@bench.local', password: 'seller-password', role: 'seller' },
-    admin.token,
-  );
-  const seller = await call('POST', '/api/auth/login', { email: 's@bench.local', password: 'seller-password' });
-  const customer = await call('POST', '/api/auth/register', {
-    name: 'Buyer',
-    email: 'c@bench.local',
-    password: 'buyer-password',
-  });
-  const product = await call(
-    'POST',
-    '/api/products',
-    { name: 'Tea', sku: 'T-1', price: 500, stock: 10_000_000 },
-    seller.token,
-  );
+  const seller = { token: system.tokens.seller };
+  const customer = { token: system.tokens.customer };
+  const product = { id: system.productIds[0]! };
 
   const received = new Map<string, number>();
   const socket = connect(base, { auth: { token: seller.token }, transports: ['websocket'] });
@@ -132,7 +78,5 @@ try {
   socket.disconnect();
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
-  await Promise.all([api.stop(), worker.stop()]);
-  await Promise.all([mongo.stop(), redis.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await system.stop();
 }

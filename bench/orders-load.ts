@@ -7,16 +7,13 @@
  *
  *   npx tsx bench/orders-load.ts [--seconds 20] [--connections 50]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAMES } from '../src/jobs/queues.js';
-import { ferretDB, freePort, redisServer } from '../scripts/embedded-services.js';
-import { eventually, runEntry } from '../tests/helpers/processes.js';
+import { eventually } from '../tests/helpers/processes.js';
+import { say, startBenchSystem } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,52 +25,9 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
-const backend = values.backend === 'postgresql' ? 'postgresql' : 'sqlite';
-let postgresqlUrl: string | undefined;
-if (backend === 'postgresql') {
-  const { execFileSync } = await import('node:child_process');
-  const psql = (sql: string) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-qc', sql]);
-  psql('DROP DATABASE IF EXISTS ferretdb_bench');
-  psql('CREATE DATABASE ferretdb_bench');
-  postgresqlUrl = 'postgres://postgres@127.0.0.1:5432/ferretdb_bench';
-}
-const mongo = ferretDB({
-  port: await freePort(),
-  dataDir: join(dir, 'ferretdb'),
-  backend,
-  ...(postgresqlUrl ? { postgresqlUrl } : {}),
-});
-const redis = redisServer({ port: await freePort(), dataDir: join(dir, 'redis') });
-await Promise.all([mongo.start(), redis.start()]);
-const port = await freePort();
-const env = {
-  NODE_ENV: 'production',
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1234',
-  ADMIN_EMAIL: 'admin@bench.local',
-  ADMIN_PASSWORD: 'bench-admin-password',
-  PASSWORD_HASH_COST: '10',
-  LOG_LEVEL: 'warn',
-  MONGODB_URI: `${mongo.url.replace(/\/orders$/, '')}/bench`,
-  REDIS_URL: redis.url,
-  PORT: String(port),
-};
-const api = runEntry('src/index.ts', env);
-const worker = runEntry('workers/index.ts', env);
-const base = `http://127.0.0.1:${port}`;
-
-async function call(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as any;
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
+const system = await startBenchSystem(values.backend === 'postgresql' ? 'postgresql' : 'sqlite');
+const { base, call, backend } = system;
+const redis = { url: system.redisUrl };
 
 function run(options: autocannon.Options): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -85,33 +39,9 @@ const row = (name: string, r: Result) =>
   `| ${name} | ${r.connections} | ${r.requests.total} | ${r.non2xx} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} |`;
 
 try {
-  await eventually(async () => {
-    const ready = await fetch(`${base}/readyz`);
-    if (!ready.ok) throw new Error('not ready');
-  }, 60_000);
-  const admin = await call('POST', '/api/auth/login', { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
-  await call(
-    'POST',
-    '/api/users',
-    { name: 'Bench Seller', email: 's@bench.local', password: 'seller-password', role: 'seller' },
-    admin.token,
-  );
-  const seller = await call('POST', '/api/auth/login', { email: 's@bench.local', password: 'seller-password' });
-  const customer = await call('POST', '/api/auth/register', {
-    name: 'Bench Buyer',
-    email: 'c@bench.local',
-    password: 'buyer-password',
-  });
-  const products = await Promise.all(
-    [1, 2, 3].map((i) =>
-      call(
-        'POST',
-        '/api/products',
-        { name: `Bench product ${i}`, sku: `B-${i}`, price: 1999, stock: 10_000_000 },
-        seller.token,
-      ),
-    ),
-  );
+  const admin = { token: system.tokens.admin };
+  const customer = { token: system.tokens.customer };
+  const products = system.productIds.map((id) => ({ id }));
   const orderBody = JSON.stringify({
     items: products.map((p: { id: string }, i: number) => ({ productId: p.id, quantity: i + 1 })),
     deliveryAddress: '1 Bench Street, Benchville',
@@ -181,7 +111,5 @@ try {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
-  await Promise.all([api.stop(), worker.stop()]);
-  await Promise.all([mongo.stop(), redis.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await system.stop();
 }

@@ -1,0 +1,118 @@
+/**
+ * What every benchmark starts from: its own FerretDB (SQLite, or the local
+ * PostgreSQL) and redis-server in a temporary directory, one API and one
+ * worker process as `npm start` runs them, an admin, a seller with a product,
+ * and a customer. Never part of `npm test`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ferretDB, freePort, redisServer } from '../scripts/embedded-services.js';
+import { eventually, runEntry } from '../tests/helpers/processes.js';
+
+export const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+export interface BenchSystem {
+  base: string;
+  redisUrl: string;
+  backend: 'sqlite' | 'postgresql';
+  tokens: { admin: string; seller: string; customer: string };
+  productIds: string[];
+  call(method: string, path: string, body?: unknown, token?: string): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchSystem(
+  backend: 'sqlite' | 'postgresql' = 'sqlite',
+  products = 3,
+): Promise<BenchSystem> {
+  const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
+  let postgresqlUrl: string | undefined;
+  if (backend === 'postgresql') {
+    const psql = (sql: string) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-qc', sql]);
+    psql('DROP DATABASE IF EXISTS ferretdb_bench');
+    psql('CREATE DATABASE ferretdb_bench');
+    postgresqlUrl = 'postgres://postgres@127.0.0.1:5432/ferretdb_bench';
+  }
+  const mongo = ferretDB({
+    port: await freePort(),
+    dataDir: join(dir, 'ferretdb'),
+    backend,
+    ...(postgresqlUrl ? { postgresqlUrl } : {}),
+  });
+  const redis = redisServer({ port: await freePort(), dataDir: join(dir, 'redis') });
+  await Promise.all([mongo.start(), redis.start()]);
+  const port = await freePort();
+  const env = {
+    NODE_ENV: 'production',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1234',
+    ADMIN_EMAIL: 'admin@bench.local',
+    ADMIN_PASSWORD: 'bench-admin-password',
+    PASSWORD_HASH_COST: '10',
+    LOG_LEVEL: 'warn',
+    MONGODB_URI: `${mongo.url.replace(/\/orders$/, '')}/bench`,
+    REDIS_URL: redis.url,
+    PORT: String(port),
+  };
+  const api = runEntry('src/index.ts', env);
+  const worker = runEntry('workers/index.ts', env);
+  const base = `http://127.0.0.1:${port}`;
+
+  async function call(method: string, path: string, body?: unknown, token?: string) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as any;
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async function stop() {
+    await Promise.all([api.stop(), worker.stop()]);
+    await Promise.all([mongo.stop(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  try {
+    await eventually(async () => {
+      if (!(await fetch(`${base}/readyz`)).ok) throw new Error('not ready');
+    }, 60_000);
+    const admin = await call('POST', '/api/auth/login', { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    const sellerUser = { name: 'Bench Seller', email: 's@bench.local', password: 'seller-password', role: 'seller' };
+    await call('POST', '/api/users', sellerUser, admin.token);
+    const seller = await call('POST', '/api/auth/login', { email: sellerUser.email, password: sellerUser.password });
+    const customer = await call('POST', '/api/auth/register', {
+      name: 'Bench Buyer',
+      email: 'c@bench.local',
+      password: 'buyer-password',
+    });
+    const created = await Promise.all(
+      Array.from({ length: products }, (_, i) =>
+        call(
+          'POST',
+          '/api/products',
+          { name: `Bench product ${i + 1}`, sku: `B-${i + 1}`, price: 1999, stock: 10_000_000 },
+          seller.token,
+        ),
+      ),
+    );
+    return {
+      base,
+      redisUrl: redis.url,
+      backend,
+      tokens: { admin: admin.token, seller: seller.token, customer: customer.token },
+      productIds: created.map((p: { id: string }) => p.id),
+      call,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
