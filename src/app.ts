@@ -6,6 +6,7 @@ import { authRouter } from './features/auth/auth.handlers.js';
 import { catalogRouter } from './features/catalog/catalog.handlers.js';
 import { deliveriesRouter } from './features/deliveries/deliveries.handlers.js';
 import { healthRouter } from './features/health/health.handlers.js';
+import { adminConsole } from './features/operations/admin-console.js';
 import { invoicesRouter } from './features/invoices/invoices.handlers.js';
 import { notificationsRouter } from './features/notifications/notifications.handlers.js';
 import { ordersRouter } from './features/orders/orders.handlers.js';
@@ -66,6 +67,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
         'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details.',
     },
   });
+
+  app.route('/', adminConsole(deps));
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

@@ -14,6 +14,8 @@ import { TokenService } from './lib/tokens.js';
 
 export interface ApiServer {
   port: number;
+  /** The Hono app, for inspection (its route table) in tests. */
+  app: ReturnType<typeof createApp>;
   log: Logger;
   /** Settles once MongoDB is connected, indexes exist and the admin is bootstrapped. */
   ready: Promise<void>;
@@ -59,6 +61,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
 
   return {
     port,
+    app,
     log,
     ready,
     async close() {
