@@ -51,6 +51,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
       },
     }),
   );
+  app.use('/api/*', deps.limits.general);
   for (const router of API_ROUTERS) app.route('/api', router(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

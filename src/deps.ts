@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './env.js';
 import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
+import type { RateLimits } from './lib/rate-limits.js';
 import type { TokenService } from './lib/tokens.js';
 
 /** What the HTTP layer is built from; created once per process in `index.ts`. */
@@ -13,6 +14,7 @@ export interface Deps {
   redis: Redis;
   /** Producers for every queue; adds fail fast while Redis is down (the outbox relay catches up). */
   queues: Queues;
+  limits: RateLimits;
   /** Whether start-up work (indexes, admin account) has finished; `/readyz` waits for it. */
   startup: { done: boolean };
 }

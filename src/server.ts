@@ -9,6 +9,7 @@ import { ensureAdmin } from './features/users/users.service.js';
 import { retryUntilDone } from './lib/async.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { connectMongo, disconnectMongo, ensureIndexes } from './lib/mongo.js';
+import { createRateLimits } from './lib/rate-limits.js';
 import { closeRedis, createRedis } from './lib/redis.js';
 import { TokenService } from './lib/tokens.js';
 
@@ -32,7 +33,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
   const queues = createQueues(queueConnection, config.QUEUE_PREFIX, log);
   const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
   const startup = { done: false };
-  const app = createApp({ config, log, tokens, redis, queues, startup });
+  const app = createApp({ config, log, tokens, redis, queues, startup, limits: createRateLimits(redis, config, log) });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));

@@ -25,6 +25,10 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     MONGO_SERVER_SELECTION_TIMEOUT_MS: '2000',
+    // Every test file logs in and orders from 127.0.0.1; the limits are tested on their own.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    RATE_LIMIT_ORDERS_PER_MINUTE: '1000000',
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ import type { PublicUser } from '../users/user.model.js';
 import { authenticate, createUser, getUser } from '../users/users.service.js';
 import * as routes from './auth.routes.js';
 
-export function authRouter({ config, tokens }: Deps) {
+export function authRouter({ config, tokens, limits }: Deps) {
   const issue = async (user: PublicUser) => ({
     token: await tokens.sign({ id: user.id, role: user.role, name: user.name }),
     user,
@@ -12,6 +12,8 @@ export function authRouter({ config, tokens }: Deps) {
 
   const router = createRouter();
   router.use('/auth/me', requireAuth(tokens));
+  router.use('/auth/login', limits.authByIp, limits.loginByEmail);
+  router.use('/auth/register', limits.authByIp);
 
   router.openapi(routes.register, async (c) => {
     const input = c.req.valid('json');

@@ -13,23 +13,26 @@ import {
   statsFor,
 } from './orders.service.js';
 
-export function ordersRouter({ config, tokens, redis, queues, log }: Deps) {
+export function ordersRouter({ config, tokens, redis, queues, log, limits }: Deps) {
   const ctx = { queues, redis, log };
   const settings = { currency: config.CURRENCY, leadTimeDays: config.ORDER_LEAD_TIME_DAYS };
   const router = createRouter();
   router.use('/orders', requireAuth(tokens));
   router.use('/orders/*', requireAuth(tokens));
 
-  router.openapi({ ...routes.placeOrderRoute, middleware: [allowRoles('customer')] }, async (c) => {
-    const result = await placeOrder(
-      { ...ctx, log: c.get('log') },
-      settings,
-      c.get('principal'),
-      c.req.valid('json'),
-      c.req.valid('header')['idempotency-key'],
-    );
-    return c.json(result.body, 201);
-  });
+  router.openapi(
+    { ...routes.placeOrderRoute, middleware: [allowRoles('customer'), limits.ordersByCustomer] },
+    async (c) => {
+      const result = await placeOrder(
+        { ...ctx, log: c.get('log') },
+        settings,
+        c.get('principal'),
+        c.req.valid('json'),
+        c.req.valid('header')['idempotency-key'],
+      );
+      return c.json(result.body, 201);
+    },
+  );
   router.openapi(routes.listOrdersRoute, async (c) =>
     c.json(await listOrders(c.get('principal'), c.req.valid('query')), 200),
   );
