@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
 import type { Deps } from './deps.js';
 import { authRouter } from './features/auth/auth.handlers.js';
 import { catalogRouter } from './features/catalog/catalog.handlers.js';
@@ -13,6 +14,7 @@ import { ordersRouter } from './features/orders/orders.handlers.js';
 import { usersRouter } from './features/users/users.handlers.js';
 import { AppError } from './lib/errors.js';
 import { createRouter, handleError, problemResponse, type AppEnv } from './lib/http.js';
+import { httpDuration, registry } from './lib/metrics.js';
 
 /** The feature routers mounted under `/api`, in one list so docs and tests can walk it. */
 export const API_ROUTERS = [
@@ -34,13 +36,15 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     c.set('log', log);
     const started = performance.now();
     await next();
-    log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
+    const ms = performance.now() - started;
+    // The route pattern, not the path, so ids do not explode the label set.
+    const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
+    httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
+    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms) }, 'request');
   });
 
   app.route('/', healthRouter(deps));
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
   app.use(
     '/api/*',

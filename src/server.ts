@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { attachGateway } from './realtime/gateway.js';
-import { closeQueues, createQueues } from './jobs/queues.js';
+import { Notification } from './features/notifications/notification.model.js';
+import { closeQueues, createQueues, QUEUE_NAMES } from './jobs/queues.js';
+import { bindMetricSources } from './lib/metrics.js';
 import type { Config } from './env.js';
 import { ensureAdmin } from './features/users/users.service.js';
 import { retryUntilDone } from './lib/async.js';
@@ -40,6 +42,19 @@ export async function startApiServer(config: Config, log = createLogger(config.L
     (s as Server).once('error', reject);
   });
   const gateway = attachGateway(server, { tokens, log, redisUrl: config.REDIS_URL, redis });
+  bindMetricSources({
+    queueCounts: () =>
+      Promise.all(
+        QUEUE_NAMES.map(async (queue) => ({
+          queue,
+          counts: await queues[queue].getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+        })),
+      ),
+    notificationBacklog: () =>
+      Notification.countDocuments({ type: 'order_notification', deliveredAt: { $exists: false } }),
+    socketConnections: () => gateway.io.engine.clientsCount,
+    redisMemoryBytes: async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0),
+  });
   const port = (server.address() as AddressInfo).port;
   log.info({ port, host: config.HOST }, 'api listening');
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../src/jobs/queues.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
+import { createProduct, orderBody } from './helpers/orders.js';
 import { ADMIN, startTestApi, type TestApi } from './helpers/system.js';
 
 let api: TestApi;
@@ -64,6 +65,33 @@ describe('Bull Board', () => {
       redirect: 'manual',
     });
     expect(notAdmin.status).toBe(403);
+  });
+});
+
+describe('Prometheus metrics', () => {
+  it('expose request durations by route, queues, orders, caches, notifications, sockets and Redis memory', async () => {
+    const seller = await createActor(http, admin, 'seller');
+    const product = await createProduct(http, seller);
+    const placed = await http.post('/api/orders', orderBody([{ productId: product.id, quantity: 1 }]), {
+      token: customer.token,
+    });
+    await http.get(`/api/orders/${placed.body.orders[0].id}`, { token: customer.token });
+
+    const res = await fetch(`${api.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/api\/orders",status="201"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/api\/orders\/:id",status="200"\} [1-9]/,
+    );
+    for (const queue of QUEUE_NAMES) expect(text).toContain(`queue_jobs{queue="${queue}",state="waiting"}`);
+    expect(text).toMatch(/orders_created_total [1-9]/);
+    expect(text).toMatch(/cache_lookups_total\{cache="order",result="hit"\} [1-9]/);
+    expect(text).toMatch(/notifications_waiting \d+/);
+    expect(text).toMatch(/socket_connections 0/);
+    expect(text).toMatch(/redis_memory_used_bytes [1-9]/);
   });
 });
 

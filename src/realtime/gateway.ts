@@ -11,6 +11,7 @@ import {
 import { getOrder } from '../features/orders/orders.service.js';
 import { rooms } from '../lib/events.js';
 import type { Logger } from '../lib/logger.js';
+import { notificationsAcknowledged, notificationsReplayed } from '../lib/metrics.js';
 import { closeRedis, createRedis } from '../lib/redis.js';
 import type { Principal, TokenService } from '../lib/tokens.js';
 
@@ -91,6 +92,7 @@ export function attachGateway(
 
   async function replayBacklog(socket: AppSocket, sellerId: string) {
     const pending = await unacknowledgedOrderNotifications(sellerId);
+    notificationsReplayed.inc(pending.length);
     for (const notification of pending) {
       const event = orderNotificationEvent(notification);
       const payload = { ...event.payload, ...envelope(event.eventId), replayed: true };
@@ -98,6 +100,7 @@ export function attachGateway(
         .timeout(REPLAY_ACK_TIMEOUT_MS)
         .emit('order_notification', payload, (error: Error | null) => {
           if (error) return; // not acknowledged: sent again on the next connect
+          notificationsAcknowledged.inc();
           acknowledgeNotifications(sellerId, [notification._id.toHexString()]).catch((e: Error) =>
             log.warn({ err: e.message }, 'could not record a notification ack'),
           );
@@ -152,7 +155,11 @@ export function attachGateway(
     );
     s.on(
       'notification:ack',
-      handle(AckSchema, async ({ ids }) => ({ acknowledged: await acknowledgeNotifications(principal.id, ids) })),
+      handle(AckSchema, async ({ ids }) => {
+        const acknowledged = await acknowledgeNotifications(principal.id, ids);
+        notificationsAcknowledged.inc(acknowledged);
+        return { acknowledged };
+      }),
     );
     // Clients cannot announce orders: `order_placed` and any other client event have no handler.
 

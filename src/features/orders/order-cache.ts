@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { cacheLookups } from '../../lib/metrics.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';
 
@@ -80,6 +81,7 @@ async function getOrUndefined(redis: Redis, k: string): Promise<string | undefin
 
 export async function cachedOrder(redis: Redis, id: string): Promise<PublicOrder | undefined> {
   const raw = await getOrUndefined(redis, key.order(id));
+  cacheLookups.inc({ cache: 'order', result: raw ? 'hit' : 'miss' });
   return raw ? (JSON.parse(raw) as PublicOrder) : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
+import { ordersCreated } from '../../lib/metrics.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
@@ -212,6 +213,7 @@ async function planCheckout(
 /** Writes the planned orders (again, after a crash: ids already there are skipped) and sends their jobs. */
 async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed: boolean): Promise<CheckoutResult> {
   await insertOrders(plan);
+  if (!resumed) ordersCreated.inc(plan.length);
   let orders = plan;
   if (resumed) {
     // Orders the crashed request already wrote may have moved on since; answer with what is stored.
