@@ -90,3 +90,28 @@ describe('the worker process', () => {
     }
   });
 });
+
+describe('the worker metrics endpoint', () => {
+  it('counts jobs by queue, name and outcome', async () => {
+    await mongo.start();
+    const port = await freePort();
+    const env = testEnv({ MONGODB_URI: mongo.url, WORKER_METRICS_PORT: String(port) });
+    const worker = runEntry('workers/index.ts', env);
+    const queue = new Queue('maintenance', { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
+    try {
+      await queue.add('purge-idempotency-keys', {});
+      await queue.add('no-such-job', {});
+      await eventually(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(text).toMatch(
+          /jobs_total\{queue="maintenance",job="purge-idempotency-keys",outcome="completed"\} [1-9]/,
+        );
+        expect(text).toMatch(/jobs_total\{queue="maintenance",job="no-such-job",outcome="failed"\} [1-9]/);
+        expect(text).toContain('job_duration_seconds_bucket');
+      });
+    } finally {
+      await queue.close();
+      expect(await worker.stop('SIGTERM')).toBe(0);
+    }
+  });
+});

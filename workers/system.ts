@@ -6,6 +6,7 @@ import type { Logger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
 import type { WorkerContext } from './context.js';
 import { jobDefinitions } from './jobs.js';
+import { serveWorkerMetrics } from './metrics.js';
 import { MAINTENANCE_SCHEDULE } from './processors/maintenance.js';
 import { startWorkers } from './runtime.js';
 
@@ -25,6 +26,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
   const ctx: WorkerContext = { config, log, queues, redis, events: new EventPublisher(producer) };
   const pool = startWorkers(config, jobDefinitions(ctx), log);
+  const metrics = serveWorkerMetrics(pool.workers, config.WORKER_METRICS_PORT, log);
 
   for (const { name, everyMs } of MAINTENANCE_SCHEDULE) {
     queues.maintenance
@@ -44,6 +46,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
       clearInterval(relayTimer);
       await relaying;
       await pool.close();
+      await metrics.close();
       await closeQueues(queues);
       await Promise.all([closeRedis(redis), closeRedis(producer)]);
     },
