@@ -3,10 +3,10 @@ import { IdParamsSchema, ObjectIdSchema } from '../../lib/http.js';
 import { bearerAuth, json, jsonBody, problems } from '../../lib/openapi.js';
 import { OrderSchema } from '../orders/orders.schemas.js';
 import { DELIVERY_STATUSES } from './delivery-math.js';
+import { NO_CONTROL_CHARS_BUT_NEWLINES } from '../../lib/text.js';
 
 const tags = ['deliveries'];
 const security = bearerAuth;
-const NO_CONTROL_CHARS = /^(?:[^\p{Cc}]|\r?\n)*$/u;
 
 export const DeliverySchema = z
   .object({
@@ -41,7 +41,12 @@ export const CreateDeliverySchema = z
       .date('expected a date as YYYY-MM-DD')
       .or(z.iso.datetime({ offset: true }))
       .optional(),
-    notes: z.string().trim().max(1_000).regex(NO_CONTROL_CHARS, 'must not contain control characters').optional(),
+    notes: z
+      .string()
+      .trim()
+      .max(1_000)
+      .regex(NO_CONTROL_CHARS_BUT_NEWLINES, 'must not contain control characters')
+      .optional(),
   })
   .openapi('CreateDeliveryRequest');
 

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { IdParamsSchema, ObjectIdSchema } from '../../lib/http.js';
 import { bearerAuth, json, jsonBody, problems } from '../../lib/openapi.js';
 import { OrderSchema } from '../orders/orders.schemas.js';
+import { NO_CONTROL_CHARS } from '../../lib/text.js';
 
 const tags = ['invoices'];
 const security = bearerAuth;
@@ -53,7 +54,7 @@ export const PaymentSchema = z
       .trim()
       .min(1)
       .max(200)
-      .regex(/^[^\p{Cc}]*$/u)
+      .regex(NO_CONTROL_CHARS, 'must not contain control characters')
       .optional(),
   })
   .openapi('PaymentRequest');

@@ -140,8 +140,10 @@ async function planCheckout(
     }
   }
 
+  // Lines (and sellers) keep the order the customer listed them in, not the database's.
   const bySeller = new Map<string, ProductDoc[]>();
-  for (const product of products) {
+  for (const productId of quantities.keys()) {
+    const product = byId.get(productId)!;
     const sellerId = product.sellerId.toHexString();
     bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), product]);
   }

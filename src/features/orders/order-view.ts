@@ -1,39 +1,9 @@
+import type { z } from '@hono/zod-openapi';
+import type { OrderSchema } from './orders.schemas.js';
 import type { OrderDoc } from './order.model.js';
 
-/** What clients see of an order: everything but the internal bookkeeping. */
-export interface PublicOrder {
-  id: string;
-  orderNumber: string;
-  checkoutId: string;
-  customer: { id: string; name: string; email: string; phone?: string; deliveryAddress: string };
-  seller: { id: string; name: string };
-  items: Array<{
-    id: string;
-    productId: string;
-    name: string;
-    sku: string;
-    price: number;
-    quantity: number;
-    subtotal: number;
-    deliveredQuantity: number;
-    remainingQuantity: number;
-  }>;
-  totalAmount: number;
-  currency: string;
-  status: OrderDoc['status'];
-  paymentMethod: OrderDoc['paymentMethod'];
-  paymentStatus: OrderDoc['paymentStatus'];
-  paidAmount: number;
-  progress: number;
-  inventoryStatus: OrderDoc['inventoryStatus'];
-  shortItems: Array<{ productId: string; requested: number; available: number }>;
-  estimatedDelivery?: string;
-  notes?: string;
-  cancelReason?: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** What clients see of an order: everything but the internal bookkeeping (the OpenAPI `Order`). */
+export type PublicOrder = z.infer<typeof OrderSchema>;
 
 const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : undefined);
 

@@ -4,9 +4,7 @@ import { PageQuerySchema, pageOf } from '../../lib/openapi.js';
 import { PhoneSchema } from '../users/users.schemas.js';
 import { ORDER_STATUSES } from './order-status.js';
 import { INVENTORY_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES } from './order.model.js';
-
-const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
-const NO_CONTROL_CHARS_BUT_NEWLINES = /^(?:[^\p{Cc}]|\r?\n)*$/u;
+import { NO_CONTROL_CHARS, NO_CONTROL_CHARS_BUT_NEWLINES } from '../../lib/text.js';
 
 export const PlaceOrderSchema = z
   .strictObject({

@@ -1,8 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { RoleSchema } from '../../lib/tokens.js';
-
-// No control characters: they break logs, CSV exports and printed invoices.
-const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
+import { NO_CONTROL_CHARS } from '../../lib/text.js';
 
 export const NameSchema = z
   .string()
