@@ -1,6 +1,7 @@
 import { Schema, Types, model } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../../lib/tokens.js';
+import { canManageOrder, canSeeOrder } from '../orders/order-access.js';
 import { invoiceJobId } from '../orders/order-jobs.js';
 import { toPublicOrder } from '../orders/order-view.js';
 import { changeOrder, type OrderChange, type OrderWriteContext } from '../orders/order-writes.js';
@@ -23,11 +24,9 @@ const DeliveryRef = model(
 /** Orders that can take a new delivery: accepted, not finished, not cancelled. */
 const DELIVERABLE = new Set(['confirmed', 'in_progress', 'partial_delivered', 'shipped']);
 
-const isStaff = (caller: Principal) => caller.role === 'staff' || caller.role === 'admin';
-
 function assertCanManage(caller: Principal, order: OrderDoc) {
-  const visible = isStaff(caller) || (caller.role === 'seller' && order.seller.id.toHexString() === caller.id);
-  if (!visible) throw new AppError('not_found', `order ${order._id.toHexString()} does not exist`);
+  if (!canManageOrder(caller, order))
+    throw new AppError('not_found', `order ${order._id.toHexString()} does not exist`);
 }
 
 export function toPublicDelivery(order: Pick<OrderDoc, '_id'>, delivery: DeliveryDoc) {
@@ -169,11 +168,7 @@ export async function findDeliveryOrder(deliveryId: string): Promise<{ order: Or
 export async function listDeliveries(caller: Principal, orderId: string): Promise<PublicDelivery[]> {
   const order = await Order.findById(orderId, { deliveries: 1, seller: 1, customer: 1 }).lean<OrderDoc>();
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
-  const canSee =
-    isStaff(caller) ||
-    (caller.role === 'seller' && order.seller.id.toHexString() === caller.id) ||
-    (caller.role === 'customer' && order.customer.id.toHexString() === caller.id);
-  if (!canSee) throw new AppError('not_found', `order ${orderId} does not exist`);
+  if (!canSeeOrder(caller, order)) throw new AppError('not_found', `order ${orderId} does not exist`);
   return order.deliveries.map((d) => toPublicDelivery(order, d));
 }
 

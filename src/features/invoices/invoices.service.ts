@@ -5,20 +5,13 @@ import { withLock } from '../../lib/locks.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import { findDeliveryOrder } from '../deliveries/deliveries.service.js';
+import { canManageOrder, canSeeOrder } from '../orders/order-access.js';
 import { invoiceJobId } from '../orders/order-jobs.js';
 import { toPublicOrder } from '../orders/order-view.js';
 import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
 import { Order, type OrderDoc } from '../orders/order.model.js';
 import { Invoice, type InvoiceDoc } from './invoice.model.js';
 import { allocate, paymentStatusOf } from './payment-math.js';
-
-const isStaff = (caller: Principal) => caller.role === 'staff' || caller.role === 'admin';
-
-function canSee(caller: Principal, order: Pick<OrderDoc, 'seller' | 'customer'>) {
-  if (isStaff(caller)) return true;
-  if (caller.role === 'seller') return order.seller.id.toHexString() === caller.id;
-  return caller.role === 'customer' && order.customer.id.toHexString() === caller.id;
-}
 
 // ---------------------------------------------------------------- issuing
 
@@ -92,8 +85,7 @@ export async function issueInvoice(ctx: OrderWriteContext, orderId: string, deli
 /** `POST /orders/deliveries/:id/invoice`: the invoice if it exists, else its job. */
 export async function requestInvoice(queues: Queues, caller: Principal, deliveryId: string) {
   const { order } = await findDeliveryOrder(deliveryId);
-  if (!canSee(caller, order) || caller.role === 'customer')
-    throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  if (!canManageOrder(caller, order)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
   const existing = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
   if (existing) return { status: 200 as const, invoice: await invoiceView(existing) };
   const orderId = order._id.toHexString();
@@ -162,15 +154,17 @@ export async function invoiceView(invoice: InvoiceDoc) {
 export async function getInvoice(caller: Principal, id: string): Promise<PublicInvoice> {
   const invoice = await Invoice.findById(id).lean<InvoiceDoc>();
   if (!invoice) throw new AppError('not_found', `invoice ${id} does not exist`);
-  const view = await invoiceView(invoice);
-  const order = await Order.findById(invoice.orderId, { seller: 1, customer: 1 }).lean<OrderDoc>();
-  if (!order || !canSee(caller, order)) throw new AppError('not_found', `invoice ${id} does not exist`);
-  return view;
+  const [order, invoices] = await Promise.all([
+    Order.findById(invoice.orderId).lean<OrderDoc>(),
+    ordersInvoices(invoice.orderId),
+  ]);
+  if (!order || !canSeeOrder(caller, order)) throw new AppError('not_found', `invoice ${id} does not exist`);
+  return toPublicInvoice(invoice, order, invoices);
 }
 
 export async function getDeliveryInvoice(caller: Principal, deliveryId: string): Promise<PublicInvoice> {
   const { order } = await findDeliveryOrder(deliveryId);
-  if (!canSee(caller, order)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
+  if (!canSeeOrder(caller, order)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
   const invoice = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
   if (!invoice) throw new AppError('not_found', `delivery ${deliveryId} has no invoice yet`);
   return toPublicInvoice(invoice, order, await ordersInvoices(order._id));
@@ -178,7 +172,7 @@ export async function getDeliveryInvoice(caller: Principal, deliveryId: string):
 
 export async function listOrderInvoices(caller: Principal, orderId: string): Promise<PublicInvoice[]> {
   const order = await Order.findById(orderId).lean<OrderDoc>();
-  if (!order || !canSee(caller, order)) throw new AppError('not_found', `order ${orderId} does not exist`);
+  if (!order || !canSeeOrder(caller, order)) throw new AppError('not_found', `order ${orderId} does not exist`);
   const invoices = await ordersInvoices(order._id);
   return invoices.map((invoice) => toPublicInvoice(invoice, order, invoices));
 }
@@ -215,13 +209,11 @@ export async function recordPayment(
   }
   const invoices = await ordersInvoices(orderId);
   const { order } = await changeOrder(ctx, orderId, (current) => {
-    if (!canSee(caller, current) || caller.role === 'customer') {
-      throw new AppError(
-        caller.role === 'customer' && canSee(caller, current) ? 'forbidden' : 'not_found',
-        caller.role === 'customer'
-          ? 'payments are recorded by the seller, staff or an admin'
-          : `order ${orderId} does not exist`,
-      );
+    if (!canManageOrder(caller, current)) {
+      // The order's own customer learns why; anyone else learns nothing.
+      if (canSeeOrder(caller, current))
+        throw new AppError('forbidden', 'payments are recorded by the seller, staff or an admin');
+      throw new AppError('not_found', `order ${orderId} does not exist`);
     }
     if (current.status === 'cancelled')
       throw new AppError('conflict', 'the order is cancelled', { extra: { currentStatus: current.status } });
@@ -250,15 +242,16 @@ export async function recordPayment(
       announce: { event: 'order:payment-updated', statusChanged: fields.set.status !== current.status },
     };
   });
-  const after = await ordersInvoices(orderId);
+  // A payment changes no invoice, and an invoice issued meanwhile comes later in the
+  // allocation, so the list read before the change still gives this invoice's balance.
   return {
     order: toPublicOrder(order),
     ...(invoiceId
       ? {
           invoice: toPublicInvoice(
-            after.find((inv) => inv._id.toHexString() === invoiceId)!,
+            invoices.find((inv) => inv._id.toHexString() === invoiceId)!,
             order,
-            after,
+            invoices,
           ),
         }
       : {}),

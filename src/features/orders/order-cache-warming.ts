@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { cacheOrder } from './order-cache.js';
 import { invalidateOrderStats } from './order-stats.js';
-import { toPublicOrder } from './order-view.js';
+import { toPublicOrder, VIEW_PROJECTION } from './order-view.js';
 import { Order, type OrderDoc } from './order.model.js';
 
 /**
@@ -10,12 +10,7 @@ import { Order, type OrderDoc } from './order.model.js';
  * (Redis down); idempotent, and never replaces a newer cached version.
  */
 export async function warmOrderCache(redis: Redis, orderId: string): Promise<boolean> {
-  const order = await Order.findById(orderId, {
-    outbox: 0,
-    outboxAt: 0,
-    idempotencyKey: 0,
-    deliveries: 0,
-  }).lean<OrderDoc>();
+  const order = await Order.findById(orderId, VIEW_PROJECTION).lean<OrderDoc>();
   if (!order) return false;
   await invalidateOrderStats(redis);
   const written = await cacheOrder(redis, toPublicOrder(order));

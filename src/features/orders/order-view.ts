@@ -5,6 +5,9 @@ import type { OrderDoc } from './order.model.js';
 /** What clients see of an order: everything but the internal bookkeeping (the OpenAPI `Order`). */
 export type PublicOrder = z.infer<typeof OrderSchema>;
 
+/** What reads leave out: bookkeeping clients never see, and deliveries/payments, which have their own routes. */
+export const VIEW_PROJECTION = { outbox: 0, outboxAt: 0, idempotencyKey: 0, deliveries: 0, payments: 0 } as const;
+
 const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : undefined);
 
 export function toPublicOrder(order: OrderDoc): PublicOrder {

@@ -3,22 +3,14 @@ import type { QueryFilter, SortOrder } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import { escapeRegExp } from '../../lib/text.js';
 import type { Principal } from '../../lib/tokens.js';
+import { canSeeOrder, isStaff } from './order-access.js';
 import { cachedOrder, cachedProgress, cachedRemaining, cacheOrder } from './order-cache.js';
 import { orderStats, type StatsScope } from './order-stats.js';
 import { canTransition, isCancellable, type OrderStatus } from './order-status.js';
-import { progressOf, remainingOf, toPublicOrder, type PublicOrder } from './order-view.js';
+import { progressOf, remainingOf, toPublicOrder, VIEW_PROJECTION, type PublicOrder } from './order-view.js';
 import { changeOrder, type OrderWriteContext } from './order-writes.js';
 import { Order, type OrderDoc } from './order.model.js';
 import type { ListOrdersQuery } from './orders.schemas.js';
-
-const isStaff = (caller: Principal) => caller.role === 'staff' || caller.role === 'admin';
-
-function canSee(caller: Principal, order: Pick<PublicOrder, 'customer' | 'seller'>): boolean {
-  if (isStaff(caller)) return true;
-  if (caller.role === 'customer') return order.customer.id === caller.id;
-  if (caller.role === 'seller') return order.seller.id === caller.id;
-  return false;
-}
 
 // Someone who may not see an order learns nothing, not even that it exists.
 const notFound = (id: string) => new AppError('not_found', `order ${id} does not exist`);
@@ -37,8 +29,6 @@ const SORTS: Record<ListOrdersQuery['sort'], Record<string, SortOrder>> = {
   '-totalAmount': { totalAmount: -1, _id: -1 },
   orderNumber: { orderNumber: 1 },
 };
-
-const HIDDEN = { outbox: 0, outboxAt: 0, idempotencyKey: 0, deliveries: 0, payments: 0 } as const;
 
 export function scopeFilter(caller: Principal): QueryFilter<OrderDoc> {
   if (caller.role === 'customer') return { 'customer.id': caller.id };
@@ -72,7 +62,7 @@ export async function listOrders(caller: Principal, query: ListOrdersQuery) {
   }
   const [total, docs] = await Promise.all([
     Order.countDocuments(filter),
-    Order.find(filter, HIDDEN)
+    Order.find(filter, VIEW_PROJECTION)
       .sort(SORTS[query.sort])
       .skip((query.page - 1) * query.limit)
       .limit(query.limit)
@@ -97,12 +87,12 @@ export function statsFor(redis: Redis, caller: Principal) {
 export async function getOrder(redis: Redis, caller: Principal, id: string): Promise<PublicOrder> {
   let order = await cachedOrder(redis, id);
   if (!order) {
-    const doc = await Order.findById(id, HIDDEN).lean<OrderDoc>();
+    const doc = await Order.findById(id, VIEW_PROJECTION).lean<OrderDoc>();
     if (!doc) throw notFound(id);
     order = toPublicOrder(doc);
     await cacheOrder(redis, order);
   }
-  if (!canSee(caller, order)) throw notFound(id);
+  if (!canSeeOrder(caller, order)) throw notFound(id);
   return order;
 }
 
@@ -127,7 +117,7 @@ function guarded(
   decide: (order: OrderDoc) => ReturnType<Parameters<typeof changeOrder>[2]>,
 ) {
   return (order: OrderDoc) => {
-    if (!canSee(caller, toPublicOrder(order))) throw notFound(id);
+    if (!canSeeOrder(caller, order)) throw notFound(id);
     return decide(order);
   };
 }
