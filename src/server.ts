@@ -1,3 +1,4 @@
+import { useOrderIndexNamespace } from './features/orders/order-index.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -30,6 +31,7 @@ export interface ApiServer {
  * missing, then connects to MongoDB in the background, retrying until it can.
  */
 export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
+  useOrderIndexNamespace(config.QUEUE_PREFIX);
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
   const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues');
   const queues = createQueues(queueConnection, config.QUEUE_PREFIX, log);

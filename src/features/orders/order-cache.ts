@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { cacheLookups } from '../../lib/metrics.js';
+import { indexedFields, indexOrder } from './order-index.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';
 
@@ -49,8 +50,16 @@ function withScripts(redis: Redis): CacheRedis {
   return r;
 }
 
-/** Writes every cache of `order`, unless Redis already holds a newer version. Never throws. */
+/**
+ * Writes every cache of `order` and files it in the list index, unless Redis
+ * already holds a newer version. True when both were written. Never throws.
+ */
 export async function cacheOrder(redis: Redis, order: PublicOrder): Promise<boolean> {
+  const [cached, indexed] = await Promise.all([writeCaches(redis, order), indexOrder(redis, indexedFields(order))]);
+  return cached && indexed;
+}
+
+async function writeCaches(redis: Redis, order: PublicOrder): Promise<boolean> {
   const entries: Array<[string, number, string]> = [
     [key.order(order.id), ORDER_TTL_S, JSON.stringify(order)],
     [key.status(order.id), DERIVED_TTL_S, order.status],
@@ -77,6 +86,22 @@ async function getOrUndefined(redis: Redis, k: string): Promise<string | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The cached orders among `ids`, by id; one round trip. */
+export async function cachedOrders(redis: Redis, ids: readonly string[]): Promise<Map<string, PublicOrder>> {
+  const found = new Map<string, PublicOrder>();
+  if (!ids.length) return found;
+  try {
+    const raws = await redis.mget(...ids.map(key.order));
+    raws.forEach((raw, i) => {
+      cacheLookups.inc({ cache: 'order', result: raw ? 'hit' : 'miss' });
+      if (raw) found.set(ids[i]!, JSON.parse(raw) as PublicOrder);
+    });
+  } catch {
+    // Redis is down: every order comes from MongoDB.
+  }
+  return found;
 }
 
 export async function cachedOrder(redis: Redis, id: string): Promise<PublicOrder | undefined> {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Types, type QueryFilter } from 'mongoose';
 import { COMPLETED_STATUSES, IN_PROGRESS_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
+import { statsFromIndex } from './order-index.js';
 import { Order, type OrderDoc } from './order.model.js';
 
 /**
@@ -68,7 +69,7 @@ export async function orderStats(redis: Redis, scope: StatsScope): Promise<Order
   } catch {
     // Redis is down: MongoDB answers alone.
   }
-  const stats = await computeStats(scope);
+  const stats = (await statsFromIndex(redis, scope)) ?? (await computeStats(scope));
   if (generation !== null) {
     await redis.set(cacheKey(scope), JSON.stringify({ gen: generation, stats }), 'EX', TTL_S).catch(() => {});
   }

@@ -34,10 +34,10 @@ export function ordersRouter({ config, tokens, redis, queues, log, limits }: Dep
     },
   );
   router.openapi(routes.listOrdersRoute, async (c) =>
-    c.json(await listOrders(c.get('principal'), c.req.valid('query')), 200),
+    c.json(await listOrders(redis, c.get('principal'), c.req.valid('query')), 200),
   );
   router.openapi({ ...routes.sellerOrdersRoute, middleware: [allowRoles('seller')] }, async (c) =>
-    c.json(await listOrders(c.get('principal'), c.req.valid('query')), 200),
+    c.json(await listOrders(redis, c.get('principal'), c.req.valid('query')), 200),
   );
   router.openapi(routes.orderStatsRoute, async (c) => c.json(await statsFor(redis, c.get('principal')), 200));
   router.openapi(routes.getOrderRoute, async (c) =>

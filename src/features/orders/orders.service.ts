@@ -4,7 +4,8 @@ import { AppError } from '../../lib/errors.js';
 import { escapeRegExp } from '../../lib/text.js';
 import type { Principal } from '../../lib/tokens.js';
 import { canSeeOrder, isStaff } from './order-access.js';
-import { cachedOrder, cachedProgress, cachedRemaining, cacheOrder } from './order-cache.js';
+import { cachedOrder, cachedOrders, cachedProgress, cachedRemaining, cacheOrder } from './order-cache.js';
+import { pageFromIndex } from './order-index.js';
 import { orderStats, type StatsScope } from './order-stats.js';
 import { canTransition, isCancellable, type OrderStatus } from './order-status.js';
 import { progressOf, remainingOf, toPublicOrder, VIEW_PROJECTION, type PublicOrder } from './order-view.js';
@@ -36,7 +37,17 @@ export function scopeFilter(caller: Principal): QueryFilter<OrderDoc> {
   return {};
 }
 
-export async function listOrders(caller: Principal, query: ListOrdersQuery) {
+export async function listOrders(redis: Redis, caller: Principal, query: ListOrdersQuery) {
+  const indexed = await pageFromIndex(redis, caller, query);
+  if (indexed) {
+    return {
+      data: await ordersByIds(redis, indexed.ids),
+      page: query.page,
+      limit: query.limit,
+      total: indexed.total,
+      totalPages: Math.ceil(indexed.total / query.limit),
+    };
+  }
   const filter: QueryFilter<OrderDoc> = { ...scopeFilter(caller) };
   if (query.sellerId) {
     // A seller asking for another seller's orders gets an empty page, never theirs.
@@ -75,6 +86,23 @@ export async function listOrders(caller: Principal, query: ListOrdersQuery) {
     total,
     totalPages: Math.ceil(total / query.limit),
   };
+}
+
+/** Orders in the order of `ids`: from the cache, the rest by `_id` (which FerretDB serves from an index). */
+async function ordersByIds(redis: Redis, ids: readonly string[]): Promise<PublicOrder[]> {
+  const cached = await cachedOrders(redis, ids);
+  const missing = ids.filter((id) => !cached.has(id));
+  const loaded = await Promise.all(
+    missing.map(async (id) => {
+      const doc = await Order.findById(id, VIEW_PROJECTION).lean<OrderDoc>();
+      if (!doc) return undefined;
+      const order = toPublicOrder(doc);
+      await cacheOrder(redis, order);
+      return order;
+    }),
+  );
+  for (const order of loaded) if (order) cached.set(order.id, order);
+  return ids.flatMap((id) => cached.get(id) ?? []);
 }
 
 export function statsFor(redis: Redis, caller: Principal) {
