@@ -16,8 +16,13 @@ export const say = (message: string) => process.stderr.write(`[bench] ${message}
 export interface BenchSystem {
   base: string;
   redisUrl: string;
+  /** The database the API and worker use, for seeding and the raw-driver ceiling. */
+  mongoUrl: string;
   backend: 'sqlite' | 'postgresql';
+  /** Process ids, for CPU accounting per process. */
+  pids: { ferretdb: number; redis: number; api: number; worker: number };
   tokens: { admin: string; seller: string; customer: string };
+  ids: { seller: string; customer: string };
   productIds: string[];
   call(method: string, path: string, body?: unknown, token?: string): Promise<any>;
   stop(): Promise<void>;
@@ -26,6 +31,8 @@ export interface BenchSystem {
 export async function startBenchSystem(
   backend: 'sqlite' | 'postgresql' = 'sqlite',
   products = 3,
+  /** When set, the API and worker write V8 CPU profiles there as they exit. */
+  profileDir?: string,
 ): Promise<BenchSystem> {
   const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
   let postgresqlUrl: string | undefined;
@@ -59,8 +66,9 @@ export async function startBenchSystem(
     RATE_LIMIT_AUTH_PER_MINUTE: '100000000',
     RATE_LIMIT_ORDERS_PER_MINUTE: '100000000',
   };
-  const api = runEntry('src/index.ts', env);
-  const worker = runEntry('workers/index.ts', env);
+  const profiling = (role: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, role)}`] : []);
+  const api = runEntry('src/index.ts', env, profiling('api'));
+  const worker = runEntry('workers/index.ts', env, profiling('worker'));
   const base = `http://127.0.0.1:${port}`;
 
   async function call(method: string, path: string, body?: unknown, token?: string) {
@@ -106,8 +114,11 @@ export async function startBenchSystem(
     return {
       base,
       redisUrl: redis.url,
+      mongoUrl: env.MONGODB_URI,
       backend,
+      pids: { ferretdb: mongo.pid()!, redis: redis.pid()!, api: api.child.pid!, worker: worker.child.pid! },
       tokens: { admin: admin.token, seller: seller.token, customer: customer.token },
+      ids: { seller: seller.user.id, customer: customer.user.id },
       productIds: created.map((p: { id: string }) => p.id),
       call,
       stop,
@@ -117,6 +128,3 @@ export async function startBenchSystem(
     throw error;
   }
 }
-
-export const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

@@ -24,6 +24,8 @@ export interface ManagedService {
   /** Starts the process (again, after `stop`), with the same port and data directory. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The running process's id, for the benchmark's CPU accounting. */
+  pid(): number | undefined;
 }
 
 /** A port the OS reports free right now. */
@@ -105,6 +107,7 @@ function managed(
     async stop() {
       await stopChild(child);
     },
+    pid: () => child?.pid,
   };
 }
 

@@ -13,8 +13,8 @@ export interface RunningProcess {
 }
 
 /** Runs one of the project's entry points as a real process, as production does. */
-export function runEntry(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function runEntry(entry: string, env: Record<string, string>, nodeArgs: string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: ROOT,
     // Only what the test names, plus PATH: the developer's own variables must not leak in.
     env: { PATH: process.env.PATH ?? '', ...env },

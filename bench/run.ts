@@ -1,0 +1,561 @@
+/**
+ * `npm run bench`: the whole system under load, against its own FerretDB and
+ * Redis, one API and one worker process started as `npm start` starts them.
+ * Never part of `npm test`. Phases, per FerretDB backend:
+ *   1. the ceilings: raw `insertOne` of an order-sized document, BullMQ no-op jobs;
+ *   2. order creation at several connection counts, until every job it queued is done;
+ *   3. seller notification latency, end to end, at fixed order rates (open loop);
+ *   4. `GET /api/orders/:id`, every read a cache miss, then every read a hit;
+ *   5. bulk seeding (`--orders`, `--deliveries` per order), then filtered lists and stats.
+ * Writes a markdown report (p50/p95/p99, ratios to the ceilings, CPU per process).
+ *
+ *   npm run bench -- [--quick] [--backend sqlite|postgresql|both] [--orders 100000]
+ *                    [--deliveries 5] [--connections 10,50,100] [--rates 20,50,100,200]
+ *                    [--seconds 15] [--out report.md] [--profile]
+ * With --profile, `npx tsx bench/profile-summary.ts .data/bench/profiles/sqlite/api`
+ * lists where the API spent its CPU.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { MongoClient, ObjectId } from 'mongodb';
+import { io as connect } from 'socket.io-client';
+import { STATS_GENERATION_KEY } from '../src/features/orders/order-stats.js';
+import { eventually } from '../tests/helpers/processes.js';
+import { insertOneCeiling, noopJobCeiling, type Ceiling } from './ceilings.js';
+import { say, startBenchSystem, type BenchSystem } from './harness.js';
+import {
+  cpuMeter,
+  drainQueues,
+  formatCpu,
+  jobTotals,
+  load,
+  ms,
+  summarize,
+  type Latencies,
+  type LoadResult,
+} from './measure.js';
+import { seedOrders } from './seed.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'sqlite' },
+    orders: { type: 'string' },
+    deliveries: { type: 'string', default: '5' },
+    connections: { type: 'string' },
+    rates: { type: 'string' },
+    seconds: { type: 'string' },
+    out: { type: 'string' },
+    // Writes V8 CPU profiles of the API and the worker under .data/bench/profiles/<backend>/.
+    profile: { type: 'boolean', default: false },
+  },
+});
+
+const quick = values.quick;
+const settings = {
+  seconds: Number(values.seconds ?? (quick ? 3 : 15)),
+  connections: (values.connections ?? (quick ? '10,50' : '10,50,100')).split(',').map(Number),
+  rates: (values.rates ?? (quick ? '20,100' : '20,50,100,200')).split(',').map(Number),
+  rateSeconds: quick ? 3 : 10,
+  readConnections: quick ? [10, 100] : [10, 100],
+  orders: Number(values.orders ?? (quick ? 2_000 : 10_000)),
+  deliveriesPerOrder: Number(values.deliveries),
+  sellers: 50,
+  customers: 1_000,
+};
+const backends: Array<'sqlite' | 'postgresql'> =
+  values.backend === 'both' ? ['sqlite', 'postgresql'] : [values.backend === 'postgresql' ? 'postgresql' : 'sqlite'];
+
+const TARGETS = {
+  ordersPerSecond: 500,
+  notifyRate: 200,
+  notifyP99: 150,
+  cachedConnections: 100,
+  cachedP99: 5,
+  listOrders: 100_000,
+  listP95: 30,
+};
+
+const table = (head: string[], rows: Array<Array<string | number>>) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+const latencyCells = (l: Latencies) => [ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max)];
+
+interface OrderRun {
+  connections: number;
+  result: LoadResult;
+  placed: number;
+  endToEnd: number;
+  jobsPerOrder: number;
+  failedJobs: number;
+  cpu: Record<string, number>;
+}
+
+interface NotifyRun {
+  rate: number;
+  achieved: number;
+  post: Latencies;
+  notify: Latencies;
+  missing: number;
+  cpu: Record<string, number>;
+}
+
+interface Read {
+  name: string;
+  result: LoadResult;
+  cpu: Record<string, number>;
+}
+
+async function ceilings(system: BenchSystem) {
+  // An order exactly as the API stores it is the document the raw driver inserts.
+  const placed = await system.call(
+    'POST',
+    '/api/orders',
+    { items: system.productIds.map((productId) => ({ productId, quantity: 1 })), deliveryAddress: '1 Bench Street' },
+    system.tokens.customer,
+  );
+  const client = new MongoClient(system.mongoUrl);
+  const orderDoc = await client
+    .db()
+    .collection('orders')
+    .findOne({ _id: new ObjectId(placed.orders[0].id as string) });
+  await client.close();
+  await drainQueues(system.redisUrl);
+  const concurrency = Math.max(...settings.connections);
+  say(`ceiling: raw insertOne, ${concurrency} in flight, ${settings.seconds} s…`);
+  const insert = await insertOneCeiling(system.mongoUrl, orderDoc!, concurrency, settings.seconds);
+  say(`ceiling: BullMQ no-op jobs, ${concurrency} in flight, ${settings.seconds} s…`);
+  const noop = await noopJobCeiling(system.redisUrl, concurrency, settings.seconds);
+  return { insert, noop };
+}
+
+async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
+  const body = JSON.stringify({
+    items: system.productIds.map((productId, i) => ({ productId, quantity: i + 1 })),
+    deliveryAddress: '1 Bench Street, Benchville',
+  });
+  const runs: OrderRun[] = [];
+  for (const connections of settings.connections) {
+    say(`POST /api/orders, ${connections} connections, ${settings.seconds} s, then until every job is done…`);
+    const jobsBefore = await jobTotals(system.redisUrl);
+    const cpu = cpuMeter(system.pids);
+    const started = performance.now();
+    const result = await load({
+      url: `${system.base}/api/orders`,
+      method: 'POST',
+      connections,
+      duration: settings.seconds,
+      timeout: 120,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.tokens.customer}` },
+      body,
+    });
+    await drainQueues(system.redisUrl);
+    const drained = (performance.now() - started) / 1000;
+    const jobsAfter = await jobTotals(system.redisUrl);
+    const placed = result.count - result.non2xx;
+    runs.push({
+      connections,
+      result,
+      placed,
+      endToEnd: placed / drained,
+      jobsPerOrder: (jobsAfter.completed - jobsBefore.completed) / placed,
+      failedJobs: jobsAfter.failed - jobsBefore.failed,
+      cpu: cpu(),
+    });
+  }
+  return runs;
+}
+
+async function notificationLatency(system: BenchSystem): Promise<NotifyRun[]> {
+  const received = new Map<string, number>();
+  const socket = connect(system.base, { auth: { token: system.tokens.seller }, transports: ['websocket'] });
+  socket.on('order_notification', (payload: { orderId: string; notificationId: string }, ack?: () => void) => {
+    if (!received.has(payload.orderId)) received.set(payload.orderId, performance.now());
+    ack?.();
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const runs: NotifyRun[] = [];
+  try {
+    for (const rate of settings.rates) {
+      say(`notifications: ${rate} orders/s for ${settings.rateSeconds} s…`);
+      const sentAt = new Map<string, number>();
+      const postTimes: number[] = [];
+      const inflight: Promise<void>[] = [];
+      const cpu = cpuMeter(system.pids);
+      const started = performance.now();
+      const total = rate * settings.rateSeconds;
+      for (let i = 0; i < total; i++) {
+        const due = started + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const sent = performance.now();
+        inflight.push(
+          system
+            .call(
+              'POST',
+              '/api/orders',
+              { items: [{ productId: system.productIds[0], quantity: 1 }], deliveryAddress: '1 Bench Street' },
+              system.tokens.customer,
+            )
+            .then((res: { orders: Array<{ id: string }> }) => {
+              postTimes.push(performance.now() - sent);
+              sentAt.set(res.orders[0]!.id, sent);
+            }),
+        );
+      }
+      await Promise.all(inflight);
+      const achieved = sentAt.size / ((performance.now() - started) / 1000);
+      const waited = await eventually(async () => {
+        if ([...sentAt.keys()].some((id) => !received.has(id))) throw new Error('waiting for notifications');
+        return true;
+      }, 300_000).catch(() => false);
+      const usage = cpu();
+      const latencies = [...sentAt].filter(([id]) => received.has(id)).map(([id, at]) => received.get(id)! - at);
+      runs.push({
+        rate,
+        achieved,
+        post: summarize(postTimes),
+        notify: summarize(latencies),
+        missing: waited ? 0 : sentAt.size - latencies.length,
+        cpu: usage,
+      });
+      await drainQueues(system.redisUrl);
+    }
+  } finally {
+    socket.disconnect();
+  }
+  return runs;
+}
+
+async function orderReads(system: BenchSystem): Promise<Read[]> {
+  const ids: string[] = [];
+  for (let page = 1; ids.length < 3_000; page++) {
+    const list = await system.call('GET', `/api/orders?limit=100&page=${page}`, undefined, system.tokens.admin);
+    ids.push(...list.data.map((o: { id: string }) => o.id));
+    if (page >= list.totalPages) break;
+  }
+  const redis = new Redis(system.redisUrl);
+  const reads: Read[] = [];
+  const readAll = (connections: number, options: { amount?: number; duration?: number }) => {
+    let next = 0;
+    return load({
+      url: system.base,
+      connections,
+      timeout: 120,
+      ...options,
+      headers: { authorization: `Bearer ${system.tokens.admin}` },
+      requests: [
+        { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/orders/${ids[next++ % ids.length]}` }) },
+      ],
+    });
+  };
+  try {
+    for (const connections of settings.readConnections) {
+      for (let i = 0; i < ids.length; i += 500) await redis.del(...ids.slice(i, i + 500).map((id) => `order:${id}`));
+      say(`GET /api/orders/:id, ${ids.length} reads at ${connections} connections, every one a cache miss…`);
+      let cpu = cpuMeter(system.pids);
+      reads.push({
+        name: `GET /api/orders/:id, cache miss (${ids.length} orders)`,
+        result: await readAll(connections, { amount: ids.length }),
+        cpu: cpu(),
+      });
+      say(`GET /api/orders/:id at ${connections} connections for ${settings.seconds} s, every read a cache hit…`);
+      cpu = cpuMeter(system.pids);
+      reads.push({
+        name: 'GET /api/orders/:id, cache hit',
+        result: await readAll(connections, { duration: settings.seconds }),
+        cpu: cpu(),
+      });
+    }
+  } finally {
+    await redis.quit();
+  }
+  return reads;
+}
+
+async function listsAndStats(system: BenchSystem) {
+  let indexNote = '';
+  say(`seeding ${settings.orders} orders with ${settings.deliveriesPerOrder} deliveries each on average…`);
+  const seeded = await seedOrders(system.mongoUrl, {
+    orders: settings.orders,
+    deliveriesPerOrder: settings.deliveriesPerOrder,
+    sellers: settings.sellers,
+    customers: settings.customers,
+    sellerId: system.ids.seller,
+    customerId: system.ids.customer,
+    productIds: system.productIds,
+  });
+  const redis = new Redis(system.redisUrl);
+  const reads: Read[] = [];
+  const coldStats: Array<{ who: string; ms: number }> = [];
+  try {
+    // Seeding wrote behind the API's back: the list index must be rebuilt (the
+    // worker's maintenance schedule notices within a minute) and stats recomputed.
+    say('waiting for the worker to rebuild the order list index…');
+    const rebuildStarted = performance.now();
+    await redis.del('orders:index:ready');
+    await eventually(async () => {
+      if (!(await redis.exists('orders:index:ready'))) throw new Error('index not rebuilt yet');
+    }, 30 * 60_000);
+    const rebuildSeconds = (performance.now() - rebuildStarted) / 1000;
+    const memory = /used_memory:(\d+)/.exec(await redis.info('memory'))?.[1];
+    indexNote = `List index rebuilt by the worker ${rebuildSeconds.toFixed(0)} s after its ready mark was removed (up to 60 s of that is waiting for the schedule); Redis then used ${(Number(memory) / 2 ** 20).toFixed(0)} MiB.`;
+    await redis.incr(STATS_GENERATION_KEY);
+    const scenarios: Array<[string, string, string]> = [
+      ['admin, all orders, newest first', '/api/orders?limit=20', system.tokens.admin],
+      ['admin, status=delivered', '/api/orders?status=delivered&limit=20', system.tokens.admin],
+      [
+        'admin, sellerId and date range',
+        `/api/orders?sellerId=${system.ids.seller}&startDate=2026-01-01&endDate=2026-06-30&limit=20`,
+        system.tokens.admin,
+      ],
+      ['admin, search by order number', '/api/orders?search=SEED-00012&limit=20', system.tokens.admin],
+      [`seller's own (1/${settings.sellers} of all)`, '/api/orders?limit=20', system.tokens.seller],
+      [`customer's own (1/${settings.customers} of all)`, '/api/orders?limit=20', system.tokens.customer],
+      ['admin, page 50', '/api/orders?limit=20&page=50', system.tokens.admin],
+    ];
+    for (const [who, path, token] of [
+      ['admin', '/api/orders/stats', system.tokens.admin],
+      ['seller', '/api/orders/stats', system.tokens.seller],
+    ] as const) {
+      await redis.incr(STATS_GENERATION_KEY);
+      const started = performance.now();
+      await system.call('GET', path, undefined, token);
+      coldStats.push({ who, ms: performance.now() - started });
+    }
+    scenarios.push(
+      ['stats, admin (cached)', '/api/orders/stats', system.tokens.admin],
+      ['stats, seller (cached)', '/api/orders/stats', system.tokens.seller],
+    );
+    for (const [name, path, token] of scenarios) {
+      // A probe sizes the run: autocannon stops sending at the end of a duration but
+      // leaves slow requests running in the server, which would burden the next
+      // scenario, so a fixed number of requests is sent and every answer awaited.
+      const probeStarted = performance.now();
+      await system.call('GET', path, undefined, token);
+      const probeMs = performance.now() - probeStarted;
+      const connections = probeMs > 1_000 ? 1 : 10;
+      const amount = Math.max(3, Math.min(50_000, Math.floor((settings.seconds * 1_000 * connections) / probeMs)));
+      say(`${name}: ${path}, ${connections} connections, ${amount} requests (one took ${ms(probeMs)} ms)…`);
+      const cpu = cpuMeter(system.pids);
+      const result = await load({
+        url: `${system.base}${path}`,
+        connections,
+        amount,
+        timeout: 600,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      reads.push({ name: `${name}: \`${path.replace(system.ids.seller, ':sellerId')}\``, result, cpu: cpu() });
+    }
+  } finally {
+    await redis.quit();
+  }
+  return { seeded, reads, coldStats, indexNote };
+}
+
+function readRows(reads: Read[]) {
+  return reads.map((r) => [
+    r.name,
+    r.result.connections,
+    r.result.count,
+    r.result.non2xx + r.result.errors,
+    r.result.rate.toFixed(0),
+    ...latencyCells(r.result),
+    formatCpu(r.cpu),
+  ]);
+}
+
+async function benchBackend(backend: 'sqlite' | 'postgresql') {
+  say(`--- FerretDB ${backend} ---`);
+  const profileDir = values.profile ? resolve('.data/bench/profiles', backend) : undefined;
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  const system = await startBenchSystem(backend, 3, profileDir);
+  try {
+    const { insert, noop } = await ceilings(system);
+    const orders = await orderCreation(system);
+    const notifications = await notificationLatency(system);
+    const reads = await orderReads(system);
+    const lists = await listsAndStats(system);
+    return { backend, insert, noop, orders, notifications, reads, lists };
+  } finally {
+    await system.stop();
+  }
+}
+
+type BackendResult = Awaited<ReturnType<typeof benchBackend>>;
+
+function report(r: BackendResult): string {
+  const best = r.orders.reduce((a, b) => (b.endToEnd > a.endToEnd ? b : a));
+  const atTarget = r.notifications.find((n) => n.rate === TARGETS.notifyRate);
+  const cachedAt = r.reads.filter(
+    (x) => x.name.includes('cache hit') && x.result.connections === TARGETS.cachedConnections,
+  )[0];
+  const lists = r.lists.reads.filter((x) => !x.name.startsWith('stats'));
+  const worstList = lists.reduce((a, b) => (b.result.p95 > a.result.p95 ? b : a));
+  const ceilingRow = (name: string, c: Ceiling) => [
+    name,
+    c.concurrency,
+    c.count,
+    c.rate.toFixed(0),
+    ...latencyCells(c),
+  ];
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const sizeNote =
+    settings.orders === TARGETS.listOrders ? '' : ` (measured at ${settings.orders.toLocaleString('en')} orders)`;
+  return [
+    `## FerretDB 1.24 on ${r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL 15'}`,
+    '',
+    '### Against the targets',
+    '',
+    table(
+      ['target', 'measured', ''],
+      [
+        [
+          `≥ ${TARGETS.ordersPerSecond} orders/s end to end`,
+          `${best.endToEnd.toFixed(0)} orders/s (${best.connections} connections; API accepted ${best.result.rate.toFixed(0)}/s)`,
+          met(best.endToEnd >= TARGETS.ordersPerSecond),
+        ],
+        [
+          `notification p99 < ${TARGETS.notifyP99} ms at ${TARGETS.notifyRate} orders/s`,
+          atTarget
+            ? `p99 ${ms(atTarget.notify.p99)} ms; ${atTarget.achieved.toFixed(0)} orders/s achieved`
+            : 'not run at that rate',
+          atTarget
+            ? met(atTarget.notify.p99 < TARGETS.notifyP99 && atTarget.achieved >= TARGETS.notifyRate * 0.95)
+            : '–',
+        ],
+        [
+          `cached \`GET /api/orders/:id\` p99 < ${TARGETS.cachedP99} ms at ${TARGETS.cachedConnections} connections`,
+          cachedAt ? `p99 ${ms(cachedAt.result.p99)} ms at ${cachedAt.result.rate.toFixed(0)} req/s` : 'not run',
+          cachedAt ? met(cachedAt.result.p99 < TARGETS.cachedP99) : '–',
+        ],
+        [
+          `list p95 < ${TARGETS.listP95} ms at ${TARGETS.listOrders.toLocaleString('en')} orders${sizeNote}`,
+          `worst p95 ${ms(worstList.result.p95)} ms (${worstList.name.split(':')[0]})`,
+          met(worstList.result.p95 < TARGETS.listP95 && settings.orders >= TARGETS.listOrders),
+        ],
+      ],
+    ),
+    '',
+    '### Ceilings on the same FerretDB and Redis',
+    '',
+    table(
+      ['ceiling', 'in flight', 'operations', 'per second', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      [
+        ceilingRow('raw driver `insertOne`, order-sized document', r.insert),
+        ceilingRow('BullMQ no-op job, add to completion', r.noop),
+      ],
+    ),
+    '',
+    '### Order creation: `POST /api/orders` (3 items)',
+    '',
+    '"End to end" counts an order once every job it queued has run: from the first request until the queues are empty.',
+    '',
+    table(
+      [
+        'connections',
+        'placed',
+        'non-2xx',
+        'accepted/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'end to end/s',
+        'of insertOne',
+        'jobs/order',
+        'jobs/s of no-op',
+        'failed jobs',
+        'CPU (one core = 100%)',
+      ],
+      r.orders.map((o) => [
+        o.connections,
+        o.placed,
+        o.result.non2xx + o.result.errors,
+        o.result.rate.toFixed(0),
+        ...latencyCells(o.result),
+        o.endToEnd.toFixed(0),
+        `${((o.endToEnd / r.insert.rate) * 100).toFixed(1)}%`,
+        o.jobsPerOrder.toFixed(1),
+        `${(((o.endToEnd * o.jobsPerOrder) / r.noop.rate) * 100).toFixed(1)}%`,
+        o.failedJobs,
+        formatCpu(o.cpu),
+      ]),
+    ),
+    '',
+    '### Seller notification latency, end to end',
+    '',
+    "Orders posted at a fixed rate (open loop); latency is from sending the POST to the seller's socket receiving `order_notification`.",
+    '',
+    table(
+      [
+        'target orders/s',
+        'achieved/s',
+        'POST p50',
+        'POST p99',
+        'notify p50 ms',
+        'notify p95 ms',
+        'notify p99 ms',
+        'max ms',
+        'missing',
+        'CPU',
+      ],
+      r.notifications.map((n) => [
+        n.rate,
+        n.achieved.toFixed(0),
+        ms(n.post.p50),
+        ms(n.post.p99),
+        ...latencyCells(n.notify),
+        n.missing,
+        formatCpu(n.cpu),
+      ]),
+    ),
+    '',
+    '### Reads',
+    '',
+    table(
+      ['scenario', 'connections', 'requests', 'errors', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'CPU'],
+      readRows(r.reads),
+    ),
+    '',
+    `### Lists and stats at ${r.lists.seeded.orders.toLocaleString('en')} orders and ${r.lists.seeded.deliveries.toLocaleString('en')} deliveries`,
+    '',
+    `Seeded with the raw driver in batches of 500: ${r.lists.seeded.seconds.toFixed(0)} s, ${r.lists.seeded.rate.toFixed(0)} orders/s. ` +
+      `${r.lists.indexNote} ` +
+      `Stats computed afresh (cache generation bumped): ${r.lists.coldStats.map((s) => `${s.who} ${ms(s.ms)} ms`).join(', ')}.`,
+    '',
+    table(
+      ['scenario', 'connections', 'requests', 'errors', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'CPU'],
+      readRows(r.lists.reads),
+    ),
+    '',
+  ].join('\n');
+}
+
+const started = Date.now();
+const results: BackendResult[] = [];
+for (const backend of backends) results.push(await benchBackend(backend));
+const header = [
+  `# Benchmark ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
+  '',
+  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}. ` +
+    'FerretDB, Redis, one API process, one worker process and the load generator all share it.',
+  `Settings: ${settings.seconds} s per load step; order connections ${settings.connections.join(', ')}; ` +
+    `notification rates ${settings.rates.join(', ')}/s for ${settings.rateSeconds} s; ` +
+    `${settings.orders.toLocaleString('en')} seeded orders over ${settings.sellers} sellers and ${settings.customers} customers. ` +
+    `Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  '',
+];
+const markdown = [...header, ...results.map(report)].join('\n');
+const out =
+  values.out ?? `.data/bench/${new Date().toISOString().slice(0, 10)}-${backends.join('-')}${quick ? '-quick' : ''}.md`;
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, markdown);
+process.stdout.write(`${markdown}\n`);
+say(`report written to ${out}`);
