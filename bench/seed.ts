@@ -137,8 +137,6 @@ export async function seedOrders(mongoUrl: string, options: SeedOptions) {
         updatedAt: createdAt,
       })),
       payments: paid ? [{ amount: paid, method: 'cash', paidAt: createdAt }] : [],
-      // Already pruned: the hourly maintenance job has nothing to do for seeded orders.
-      inventoryMarkersPrunedAt: createdAt,
       deliveredUnits: done * perDelivery * products.length,
       version: 1,
       createdAt,

@@ -7,7 +7,7 @@ import {
   restoreInventoryForOrder,
   type InventoryContext,
 } from '../src/features/inventory/inventory.service.js';
-import { pruneInventoryMarkers } from '../src/features/inventory/inventory-maintenance.js';
+import { InventoryMove } from '../src/features/inventory/inventory-move.model.js';
 import { Order } from '../src/features/orders/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
@@ -135,8 +135,8 @@ describe('inventory moves exactly once per order and product', () => {
   });
 });
 
-describe('inventory markers', () => {
-  it('are pruned a day after an order settles, and late duplicate jobs still change nothing', async () => {
+describe('the stock ledger', () => {
+  it('records each move once as its own document; the product does not grow with its orders', async () => {
     const a = await createProduct(http, seller, { stock: 10 });
     const cancelled = await placeOrder([{ productId: a.id, quantity: 2 }]);
     const open = await placeOrder([{ productId: a.id, quantity: 3 }]);
@@ -144,21 +144,57 @@ describe('inventory markers', () => {
     await reduceInventoryForOrder(ctx, open, log);
     expect((await http.request('DELETE', `/api/orders/${cancelled}`, { token: customer.token })).status).toBe(200);
     await restoreInventoryForOrder(ctx, cancelled, log);
-    const opsOf = async () => (await Product.findById(a.id).select('+inventoryOps').lean())!.inventoryOps;
-    expect(await opsOf()).toEqual([`reduce:${cancelled}`, `reduce:${open}`, `restore:${cancelled}`]);
-
-    const day = 24 * 3600 * 1000;
-    expect(await pruneInventoryMarkers(ctx.redis, day)).toBe(0);
-    const tomorrow = new Date(Date.now() + day + 60_000);
-    expect(await pruneInventoryMarkers(ctx.redis, day, tomorrow)).toBeGreaterThanOrEqual(1);
-    // The open order may still be cancelled: its marker stays.
-    expect(await opsOf()).toEqual([`reduce:${open}`]);
-    expect(await stockOf(a.id)).toBe(7);
-
+    // Late duplicates of every job change nothing.
     await reduceInventoryForOrder(ctx, cancelled, log);
     await restoreInventoryForOrder(ctx, cancelled, log);
+    await reduceInventoryForOrder(ctx, open, log);
+
+    const moves = await InventoryMove.find({ productId: a.id }).lean();
+    expect(moves.map((m) => [m._id, m.quantity]).sort()).toEqual(
+      [
+        [`reduce:${cancelled}:${a.id}`, 2],
+        [`reduce:${open}:${a.id}`, 3],
+        [`restore:${cancelled}:${a.id}`, 2],
+      ].sort(),
+    );
     expect(await stockOf(a.id)).toBe(7);
-    expect(await pruneInventoryMarkers(ctx.redis, day, tomorrow)).toBe(0);
+    const stored = (await Product.findById(a.id).select('+pendingMove').lean()) as Record<string, unknown>;
+    expect(Object.keys(stored).sort()).toEqual(
+      ['_id', 'createdAt', 'name', 'price', 'sellerId', 'sku', 'stock', 'updatedAt'].sort(),
+    );
+  });
+
+  it('a writer that died after changing the stock but before recording it: the retry finishes it, stock moves once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const orderId = await placeOrder([{ productId: a.id, quantity: 4 }]);
+    // What step 3 leaves behind: the stock changed and the move pending, no record.
+    const move = { id: `reduce:${orderId}:${a.id}`, kind: 'reduce', orderId, quantity: 4 };
+    await Product.updateOne({ _id: a.id }, { $inc: { stock: -4 }, $set: { pendingMove: move } });
+
+    await reduceInventoryForOrder(ctx, orderId, log);
+    expect(await stockOf(a.id)).toBe(6);
+    expect(await InventoryMove.exists({ _id: move.id })).not.toBeNull();
+    expect((await Product.findById(a.id).select('+pendingMove').lean())!.pendingMove).toBeUndefined();
+    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('reduced');
+  });
+
+  it("another order's move finishes a dead writer's move first, so neither is lost nor doubled", async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const dead = await placeOrder([{ productId: a.id, quantity: 1 }]);
+    const next = await placeOrder([{ productId: a.id, quantity: 2 }]);
+    const move = { id: `reduce:${dead}:${a.id}`, kind: 'reduce', orderId: dead, quantity: 1 };
+    await Product.updateOne({ _id: a.id }, { $inc: { stock: -1 }, $set: { pendingMove: move } });
+
+    await reduceInventoryForOrder(ctx, next, log);
+    expect(await stockOf(a.id)).toBe(7);
+    expect(await InventoryMove.exists({ _id: move.id })).not.toBeNull();
+    // The dead writer's job, retried: already recorded, nothing moves.
+    await reduceInventoryForOrder(ctx, dead, log);
+    expect(await stockOf(a.id)).toBe(7);
+    // And it can be restored, because its reduction is on record.
+    expect((await http.request('DELETE', `/api/orders/${dead}`, { token: customer.token })).status).toBe(200);
+    await restoreInventoryForOrder(ctx, dead, log);
+    expect(await stockOf(a.id)).toBe(8);
   });
 });
 

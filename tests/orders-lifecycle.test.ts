@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Product } from '../src/features/catalog/product.model.js';
+import { InventoryMove } from '../src/features/inventory/inventory-move.model.js';
 import { Order } from '../src/features/orders/order.model.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
@@ -45,11 +46,13 @@ const del = (path: string, token: string) => http.request('DELETE', path, { toke
 const cancelAsAdmin = (id: string, token: string, body?: unknown) =>
   http.patch(`/api/orders/${id}/cancel`, body, { token });
 
+/** The product's stock and its ledger, as `reduce:<orderId>` / `restore:<orderId>`. */
 async function stockOf(productId: string) {
-  const product = await Product.findById(productId)
-    .select('+inventoryOps')
-    .lean<{ stock: number; inventoryOps: string[] }>();
-  return { stock: product!.stock, ops: product!.inventoryOps };
+  const [product, moves] = await Promise.all([
+    Product.findById(productId).lean(),
+    InventoryMove.find({ productId }).lean(),
+  ]);
+  return { stock: product!.stock, ops: moves.map((move) => `${move.kind}:${move.orderId.toHexString()}`) };
 }
 
 async function inventoryStatusOf(orderId: string) {

@@ -8,7 +8,7 @@ import { closeRedis, createRedis } from '../src/lib/redis.js';
 import type { WorkerContext } from './context.js';
 import { jobDefinitions } from './jobs.js';
 import { serveWorkerMetrics } from './metrics.js';
-import { MAINTENANCE_SCHEDULE } from './processors/maintenance.js';
+import { MAINTENANCE_SCHEDULE, RETIRED_SCHEDULES } from './processors/maintenance.js';
 import { startWorkers } from './runtime.js';
 
 const RELAY_BATCH = 200;
@@ -36,6 +36,9 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
     queues.maintenance
       .upsertJobScheduler(name, { every: everyMs }, { name, data: {} })
       .catch((error: Error) => log.warn({ job: name, err: error.message }, 'could not schedule maintenance job'));
+  }
+  for (const name of RETIRED_SCHEDULES) {
+    queues.maintenance.removeJobScheduler(name).catch(() => {});
   }
 
   // One pass at a time, and never more than about a tenth of the database's

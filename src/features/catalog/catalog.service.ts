@@ -95,7 +95,7 @@ export async function updateProduct(
   }
   // The owner cannot change between the check and the write: sellerId is never updated. The
   // lock matters on FerretDB, where an unlocked write could undo a concurrent stock reduction;
-  // updateOne + read because FerretDB's findAndModify takes no projection (inventoryOps is hidden).
+  // updateOne + read because FerretDB's findAndModify takes no projection (pendingMove is hidden).
   const updated = await withLock(redis, lockKeys.product(id), async () => {
     await Product.updateOne({ _id: id }, { $set: changes });
     return Product.findById(id).lean<ProductDoc>();

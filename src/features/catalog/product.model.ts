@@ -9,12 +9,22 @@ const productSchema = new Schema(
     price: { type: Number, required: true, min: 0 },
     stock: { type: Number, required: true, min: 0 },
     /**
-     * Inventory operations already applied to `stock` (`reduce:<orderId>`,
-     * `restore:<orderId>`). The guard `inventoryOps: { $ne: op }` in the same
-     * update as the `$inc` makes each operation apply once, however often its
-     * job runs. Never sent to clients.
+     * The inventory move whose stock change this document already holds but
+     * whose record (`inventorymoves`) may not be written yet; set and cleared
+     * under the product's lock, so there is at most one. Never sent to clients.
      */
-    inventoryOps: { type: [String], default: [], select: false },
+    pendingMove: {
+      type: new Schema(
+        {
+          id: { type: String, required: true },
+          kind: { type: String, enum: ['reduce', 'restore'], required: true },
+          orderId: { type: Schema.Types.ObjectId, required: true },
+          quantity: { type: Number, required: true },
+        },
+        { _id: false },
+      ),
+      select: false,
+    },
   },
   { timestamps: true, versionKey: false },
 );

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { EventPublisher } from '../../lib/events.js';
 import { lockKeys, withLock } from '../../lib/locks.js';
-import { lockedWriteFilter } from '../../lib/mongo.js';
+import { Types } from 'mongoose';
+import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
@@ -9,24 +10,90 @@ import { recordNotification } from '../notifications/notifications.service.js';
 import { orderAudience } from '../orders/order-announcements.js';
 import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
 import { Order, type OrderDoc, type OrderItemDoc } from '../orders/order.model.js';
+import { InventoryMove, moveId, type MoveKind } from './inventory-move.model.js';
 
 /**
- * Stock moves exactly once per order and product. Each move is one
- * single-document update that both changes `stock` and records the operation
- * in the product's `inventoryOps`, guarded by `$ne` on that record: a job that
- * runs twice, two copies running at once, or a retry after a crash between
- * products all find the finished products already marked. The product's lock
- * makes that update atomic on FerretDB too (see lib/locks.ts).
+ * Stock moves exactly once per order, product and kind. Each move gets a record
+ * (`inventorymoves`, `_id` `reduce:<orderId>:<productId>`); a move whose record
+ * exists has happened. Under the product's lock (see lib/locks.ts; FerretDB's
+ * updates are not atomic) a move:
+ *   1. reads the product, and if it holds a `pendingMove` (a writer died between
+ *      changing the stock and recording it), records that move first;
+ *   2. stops if its own record exists;
+ *   3. changes `stock` and sets `pendingMove` in one single-document write;
+ *   4. writes its record (a duplicate is fine), then clears `pendingMove`.
+ * A crash leaves either nothing done or a `pendingMove` that the next move on
+ * the product, or the job's retry, finishes in step 1.
+ *
+ * The records used to live in the product (`inventoryOps`), which made every
+ * read and write of a product cost in proportion to its open orders: FerretDB
+ * rewrites the whole document, 3.5 ms with no markers, 20 ms with 1,000, 98 ms
+ * with 5,000 (measured), so throughput fell as a product sold.
  */
 
 export interface InventoryContext extends OrderWriteContext {
   events: EventPublisher;
 }
 
-const reduceOp = (orderId: string) => `reduce:${orderId}`;
-const restoreOp = (orderId: string) => `restore:${orderId}`;
-
 export type ReductionOutcome = { applied: true } | { applied: false; available: number };
+
+interface PendingMove {
+  id: string;
+  kind: MoveKind;
+  orderId: Types.ObjectId;
+  quantity: number;
+}
+
+type ProductState = Pick<ProductDoc, '_id' | 'stock'> & { pendingMove?: PendingMove | null };
+
+const readProduct = (productId: Types.ObjectId) =>
+  Product.findById(productId, { stock: 1, pendingMove: 1 }).lean<ProductState>();
+
+const isRecorded = async (id: string) => (await InventoryMove.exists({ _id: id })) !== null;
+
+async function recordMove(productId: Types.ObjectId, move: PendingMove): Promise<void> {
+  try {
+    await InventoryMove.create({
+      _id: move.id,
+      kind: move.kind,
+      orderId: move.orderId,
+      productId,
+      quantity: move.quantity,
+    });
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+}
+
+async function clearPending(productId: Types.ObjectId, move: PendingMove): Promise<void> {
+  await Product.updateOne(lockedWriteFilter(productId, { 'pendingMove.id': move.id }), { $unset: { pendingMove: 1 } });
+}
+
+/** Step 1: the product, after finishing the move a crashed writer left half done. */
+async function settledProduct(productId: Types.ObjectId): Promise<ProductState | null> {
+  const product = await readProduct(productId);
+  if (!product?.pendingMove) return product;
+  await recordMove(productId, product.pendingMove);
+  await clearPending(productId, product.pendingMove);
+  return { ...product, pendingMove: null };
+}
+
+/** Steps 3 and 4. False when the conditional write matched nothing (MongoDB, after a lost lock). */
+async function applyMove(
+  productId: Types.ObjectId,
+  move: PendingMove,
+  delta: number,
+  conditions: Record<string, unknown>,
+): Promise<boolean> {
+  const result = await Product.updateOne(lockedWriteFilter(productId, { pendingMove: null, ...conditions }), {
+    $inc: { stock: delta },
+    $set: { pendingMove: move },
+  });
+  if (result.modifiedCount !== 1) return false;
+  await recordMove(productId, move);
+  await clearPending(productId, move);
+  return true;
+}
 
 /** Takes one item's quantity out of stock, once; never below zero. */
 export async function applyReduction(
@@ -37,29 +104,28 @@ export async function applyReduction(
   return withLock(redis, lockKeys.product(item.productId.toHexString()), () => reduceUnlocked(orderId, item));
 }
 
-type ProductWithOps = Pick<ProductDoc, '_id' | 'stock'> & { inventoryOps: string[] };
-
-const readWithOps = (productId: unknown) =>
-  Product.findById(productId, { stock: 1, inventoryOps: 1 }).lean<ProductWithOps>();
-
-/** Under the product's lock: decide from what is stored, then write with the same conditions as the filter. */
 async function reduceUnlocked(
   orderId: string,
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<ReductionOutcome> {
-  const op = reduceOp(orderId);
-  const product = await readWithOps(item.productId);
+  const move: PendingMove = {
+    id: moveId('reduce', orderId, item.productId.toHexString()),
+    kind: 'reduce',
+    orderId: new Types.ObjectId(orderId),
+    quantity: item.quantity,
+  };
+  const product = await settledProduct(item.productId);
   if (!product) return { applied: false, available: 0 };
-  if (product.inventoryOps.includes(op)) return { applied: true };
+  if (await isRecorded(move.id)) return { applied: true };
   if (product.stock < item.quantity) return { applied: false, available: product.stock };
-  const result = await Product.updateOne(
-    lockedWriteFilter(item.productId, { stock: { $gte: item.quantity }, inventoryOps: { $ne: op } }),
-    { $inc: { stock: -item.quantity }, $push: { inventoryOps: op } },
-  );
-  if (result.modifiedCount === 1) return { applied: true };
+  if (await applyMove(item.productId, move, -item.quantity, { stock: { $gte: item.quantity } })) {
+    return { applied: true };
+  }
   // Only on MongoDB after a lost lock: someone else moved the stock; report what is there now.
-  const now = await readWithOps(item.productId);
-  return now?.inventoryOps.includes(op) ? { applied: true } : { applied: false, available: now?.stock ?? 0 };
+  const now = await readProduct(item.productId);
+  return now?.pendingMove?.id === move.id || (await isRecorded(move.id))
+    ? { applied: true }
+    : { applied: false, available: now?.stock ?? 0 };
 }
 
 /** Puts one item's quantity back, once, and only if its reduction happened. */
@@ -68,15 +134,18 @@ export async function applyRestoration(
   orderId: string,
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<boolean> {
-  return withLock(redis, lockKeys.product(item.productId.toHexString()), async () => {
-    const [reduced, restored] = [reduceOp(orderId), restoreOp(orderId)];
-    const product = await readWithOps(item.productId);
-    if (!product?.inventoryOps.includes(reduced) || product.inventoryOps.includes(restored)) return false;
-    const result = await Product.updateOne(
-      lockedWriteFilter(item.productId, { $and: [{ inventoryOps: reduced }, { inventoryOps: { $ne: restored } }] }),
-      { $inc: { stock: item.quantity }, $push: { inventoryOps: restored } },
-    );
-    return result.modifiedCount === 1;
+  const productId = item.productId.toHexString();
+  return withLock(redis, lockKeys.product(productId), async () => {
+    const product = await settledProduct(item.productId);
+    if (!product) return false;
+    const restore: PendingMove = {
+      id: moveId('restore', orderId, productId),
+      kind: 'restore',
+      orderId: new Types.ObjectId(orderId),
+      quantity: item.quantity,
+    };
+    if (!(await isRecorded(moveId('reduce', orderId, productId))) || (await isRecorded(restore.id))) return false;
+    return applyMove(item.productId, restore, item.quantity, {});
   });
 }
 

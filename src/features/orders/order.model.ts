@@ -101,8 +101,6 @@ const orderSchema = new Schema(
       ],
       default: [],
     },
-    /** When the maintenance job removed this order's markers from its products' `inventoryOps`. */
-    inventoryMarkersPrunedAt: { type: Date },
     /** Units delivered so far; an order can be cancelled only while this is 0. */
     deliveredUnits: { type: Number, required: true, default: 0 },
     /** Bumped by every write; caches only ever move forward in versions. */
@@ -130,8 +128,6 @@ orderSchema.index({ outboxAt: 1 });
 // Serve GET /deliveries/today: orders with a delivery scheduled or created in a day.
 orderSchema.index({ 'deliveries.scheduledDate': 1 });
 orderSchema.index({ 'deliveries.createdAt': 1 });
-// Serves the hourly marker pruning: not yet pruned (null), last changed before a cut-off.
-orderSchema.index({ inventoryMarkersPrunedAt: 1, updatedAt: 1 });
 
 export interface OrderItemDoc {
   _id: Types.ObjectId;
@@ -192,7 +188,6 @@ export interface OrderDoc {
   idempotencyKey?: string;
   outbox: string[];
   outboxAt?: Date;
-  inventoryMarkersPrunedAt?: Date;
   deliveries: DeliveryDoc[];
   payments: PaymentDoc[];
   deliveredUnits: number;
