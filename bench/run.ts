@@ -340,8 +340,12 @@ async function listsAndStats(system: BenchSystem) {
       const probeStarted = performance.now();
       await system.call('GET', path, undefined, token);
       const probeMs = performance.now() - probeStarted;
+      // Scans that take seconds are sampled, one at a time, not loaded.
       const connections = probeMs > 1_000 ? 1 : 10;
-      const amount = Math.max(3, Math.min(50_000, Math.floor((settings.seconds * 1_000 * connections) / probeMs)));
+      const amount =
+        probeMs > 5_000
+          ? 1
+          : Math.max(3, Math.min(50_000, Math.floor((settings.seconds * 1_000 * connections) / probeMs)));
       say(`${name}: ${path}, ${connections} connections, ${amount} requests (one took ${ms(probeMs)} ms)…`);
       const cpu = cpuMeter(system.pids);
       const result = await load({
