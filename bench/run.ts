@@ -99,6 +99,8 @@ interface OrderRun {
 
 interface NotifyRun {
   rate: number;
+  /** POSTs that failed (connection timeouts once the API is far behind). */
+  failed: number;
   achieved: number;
   post: Latencies;
   notify: Latencies;
@@ -187,6 +189,7 @@ async function notificationLatency(system: BenchSystem): Promise<NotifyRun[]> {
       const sentAt = new Map<string, number>();
       const postTimes: number[] = [];
       const inflight: Promise<void>[] = [];
+      let failed = 0;
       const cpu = cpuMeter(system.pids);
       const started = performance.now();
       const total = rate * settings.rateSeconds;
@@ -206,6 +209,10 @@ async function notificationLatency(system: BenchSystem): Promise<NotifyRun[]> {
             .then((res: { orders: Array<{ id: string }> }) => {
               postTimes.push(performance.now() - sent);
               sentAt.set(res.orders[0]!.id, sent);
+            })
+            // Past what the system can take, requests time out or are refused: counted, not fatal.
+            .catch(() => {
+              failed++;
             }),
         );
       }
@@ -223,6 +230,7 @@ async function notificationLatency(system: BenchSystem): Promise<NotifyRun[]> {
         post: summarize(postTimes),
         notify: summarize(latencies),
         missing: waited ? 0 : sentAt.size - latencies.length,
+        failed,
         cpu: usage,
       });
       await drainQueues(system.redisUrl);
@@ -513,6 +521,7 @@ function report(r: BackendResult): string {
       r.notifications.map((n) => [
         n.rate,
         n.achieved.toFixed(0),
+        n.failed,
         ms(n.post.p50),
         ms(n.post.p99),
         ...latencyCells(n.notify),
@@ -544,22 +553,31 @@ function report(r: BackendResult): string {
 
 const started = Date.now();
 const results: BackendResult[] = [];
-for (const backend of backends) results.push(await benchBackend(backend));
-const header = [
-  `# Benchmark ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
-  '',
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}. ` +
-    'FerretDB, Redis, one API process, one worker process and the load generator all share it.',
-  `Settings: ${settings.seconds} s per load step; order connections ${settings.connections.join(', ')}; ` +
-    `notification rates ${settings.rates.join(', ')}/s for ${settings.rateSeconds} s; ` +
-    `${settings.orders.toLocaleString('en')} seeded orders over ${settings.sellers} sellers and ${settings.customers} customers. ` +
-    `Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
-  '',
-];
-const markdown = [...header, ...results.map(report)].join('\n');
 const out =
   values.out ?? `.data/bench/${new Date().toISOString().slice(0, 10)}-${backends.join('-')}${quick ? '-quick' : ''}.md`;
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, markdown);
-process.stdout.write(`${markdown}\n`);
+
+function writeReport(): string {
+  const header = [
+    `# Benchmark ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
+    '',
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}. ` +
+      'FerretDB, Redis, one API process, one worker process and the load generator all share it.',
+    `Settings: ${settings.seconds} s per load step; order connections ${settings.connections.join(', ')}; ` +
+      `notification rates ${settings.rates.join(', ')}/s for ${settings.rateSeconds} s; ` +
+      `${settings.orders.toLocaleString('en')} seeded orders over ${settings.sellers} sellers and ${settings.customers} customers. ` +
+      `Run time so far: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    '',
+  ];
+  const markdown = [...header, ...results.map(report)].join('\n');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, markdown);
+  return markdown;
+}
+
+// Written after each backend, so a later failure does not lose what was measured.
+for (const backend of backends) {
+  results.push(await benchBackend(backend));
+  writeReport();
+}
+process.stdout.write(`${writeReport()}\n`);
 say(`report written to ${out}`);
