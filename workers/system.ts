@@ -12,6 +12,7 @@ import { MAINTENANCE_SCHEDULE, RETIRED_SCHEDULES } from './processors/maintenanc
 import { startWorkers } from './runtime.js';
 
 const RELAY_BATCH = 200;
+const SCHEDULE_REFRESH_MS = 5 * 60 * 1000;
 
 export interface WorkerSystem {
   close(): Promise<void>;
@@ -32,11 +33,18 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   const pool = startWorkers(config, jobDefinitions(ctx), log);
   const metrics = serveWorkerMetrics(pool.workers, config.WORKER_METRICS_PORT, log);
 
-  for (const { name, everyMs } of MAINTENANCE_SCHEDULE) {
-    queues.maintenance
-      .upsertJobScheduler(name, { every: everyMs }, { name, data: {} })
-      .catch((error: Error) => log.warn({ job: name, err: error.message }, 'could not schedule maintenance job'));
-  }
+  const schedule = () => {
+    for (const { name, everyMs } of MAINTENANCE_SCHEDULE) {
+      queues.maintenance
+        .upsertJobScheduler(name, { every: everyMs }, { name, data: {} })
+        .catch((error: Error) => log.warn({ job: name, err: error.message }, 'could not schedule maintenance job'));
+    }
+  };
+  schedule();
+  // The schedules live in Redis: a Redis that lost its data (a flush, a new
+  // instance) would lose them until a worker restarted, and with them the list
+  // index rebuild. Upserting again is idempotent.
+  const scheduleTimer = setInterval(schedule, SCHEDULE_REFRESH_MS);
   for (const name of RETIRED_SCHEDULES) {
     queues.maintenance.removeJobScheduler(name).catch(() => {});
   }
@@ -70,6 +78,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   return {
     async close() {
       closing = true;
+      clearInterval(scheduleTimer);
       clearTimeout(relayTimer);
       await relaying;
       await pool.close();
