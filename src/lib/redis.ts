@@ -47,3 +47,20 @@ export async function closeRedis(client: Redis): Promise<void> {
     client.disconnect();
   }
 }
+
+/** A Lua script registered as a command, called as `(numKeys, ...keys, ...args)`. */
+export type LuaCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number>;
+
+/**
+ * `redis` with `name` defined as a command running `lua` (once per client;
+ * ioredis sends EVALSHA and falls back to EVAL after a script flush).
+ */
+export function withLuaCommand<Name extends string>(
+  redis: Redis,
+  name: Name,
+  lua: string,
+): Redis & Record<Name, LuaCommand> {
+  const client = redis as Redis & Record<Name, LuaCommand>;
+  if (typeof client[name] !== 'function') redis.defineCommand(name, { lua });
+  return client;
+}

@@ -44,6 +44,13 @@ interface PendingMove {
   quantity: number;
 }
 
+const moveOf = (kind: MoveKind, orderId: string, item: Pick<OrderItemDoc, 'productId' | 'quantity'>): PendingMove => ({
+  id: moveId(kind, orderId, item.productId.toHexString()),
+  kind,
+  orderId: new Types.ObjectId(orderId),
+  quantity: item.quantity,
+});
+
 type ProductState = Pick<ProductDoc, '_id' | 'stock'> & { pendingMove?: PendingMove | null };
 
 const readProduct = (productId: Types.ObjectId) =>
@@ -108,12 +115,7 @@ async function reduceUnlocked(
   orderId: string,
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<ReductionOutcome> {
-  const move: PendingMove = {
-    id: moveId('reduce', orderId, item.productId.toHexString()),
-    kind: 'reduce',
-    orderId: new Types.ObjectId(orderId),
-    quantity: item.quantity,
-  };
+  const move = moveOf('reduce', orderId, item);
   const product = await settledProduct(item.productId);
   if (!product) return { applied: false, available: 0 };
   if (await isRecorded(move.id)) return { applied: true };
@@ -138,12 +140,7 @@ export async function applyRestoration(
   return withLock(redis, lockKeys.product(productId), async () => {
     const product = await settledProduct(item.productId);
     if (!product) return false;
-    const restore: PendingMove = {
-      id: moveId('restore', orderId, productId),
-      kind: 'restore',
-      orderId: new Types.ObjectId(orderId),
-      quantity: item.quantity,
-    };
+    const restore = moveOf('restore', orderId, item);
     if (!(await isRecorded(moveId('reduce', orderId, productId))) || (await isRecorded(restore.id))) return false;
     return applyMove(item.productId, restore, item.quantity, {});
   });

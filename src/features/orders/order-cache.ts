@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { cacheLookups } from '../../lib/metrics.js';
+import { withLuaCommand } from '../../lib/redis.js';
 import { indexedFields, indexOrder } from './order-index.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';
@@ -40,16 +41,6 @@ for i = 2, #KEYS do
 end
 return 1`;
 
-type CacheRedis = Redis & {
-  setOrderIfNewer(numKeys: number, ...args: Array<string | number>): Promise<number>;
-};
-
-function withScripts(redis: Redis): CacheRedis {
-  const r = redis as CacheRedis;
-  if (typeof r.setOrderIfNewer !== 'function') redis.defineCommand('setOrderIfNewer', { lua: SET_IF_NEWER });
-  return r;
-}
-
 /**
  * Writes every cache of `order` and files it in the list index, unless Redis
  * already holds a newer version. True when both were written. Never throws.
@@ -74,7 +65,10 @@ async function writeCaches(redis: Redis, order: PublicOrder): Promise<boolean> {
   try {
     const keys = [key.version(order.id), ...entries.map(([k]) => k)];
     const args = [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])];
-    return (await withScripts(redis).setOrderIfNewer(keys.length, ...keys, ...args)) === 1;
+    return (
+      (await withLuaCommand(redis, 'setOrderIfNewer', SET_IF_NEWER).setOrderIfNewer(keys.length, ...keys, ...args)) ===
+      1
+    );
   } catch {
     return false;
   }

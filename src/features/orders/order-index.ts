@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
+import { withLuaCommand } from '../../lib/redis.js';
 import type { Principal } from '../../lib/tokens.js';
 import { COMPLETED_STATUSES, IN_PROGRESS_STATUSES, OPEN_STATUSES, ORDER_STATUSES } from './order-status.js';
 import type { OrderStats, StatsScope } from './order-stats.js';
@@ -79,15 +80,7 @@ end
 redis.call('HSET', KEYS[1], id, ARGV[2] .. '|' .. status .. '|' .. unpaid)
 return 1`;
 
-type IndexRedis = Redis & {
-  indexOrder(numKeys: number, ...args: Array<string | number>): Promise<number>;
-};
-
-function withScript(redis: Redis): IndexRedis {
-  const r = redis as IndexRedis;
-  if (typeof r.indexOrder !== 'function') redis.defineCommand('indexOrder', { lua: INDEX_ORDER });
-  return r;
-}
+const withScript = (redis: Redis) => withLuaCommand(redis, 'indexOrder', INDEX_ORDER);
 
 /** The fields of an order the index files it by. */
 export interface IndexedOrder {
@@ -158,7 +151,6 @@ export async function rebuildOrderIndex(redis: Redis, log?: Logger): Promise<num
     .cursor({ batchSize: 1_000 });
   const script = withScript(redis);
   let batch = script.pipeline() as ReturnType<Redis['pipeline']> & { indexOrder(...args: unknown[]): unknown };
-  let pending = 0;
   let filed = 0;
   for await (const doc of cursor as AsyncIterable<OrderDoc>) {
     batch.indexOrder(
@@ -173,14 +165,12 @@ export async function rebuildOrderIndex(redis: Redis, log?: Logger): Promise<num
         customerId: doc.customer.id.toHexString(),
       }),
     );
-    filed++;
-    if (++pending === 500) {
+    if (++filed % 500 === 0) {
       await runPipeline(batch);
       batch = script.pipeline() as typeof batch;
-      pending = 0;
     }
   }
-  if (pending) await runPipeline(batch);
+  if (filed % 500) await runPipeline(batch);
   await redis.set(orderIndexKeys().ready, new Date().toISOString());
   log?.info({ orders: filed, ms: Date.now() - started }, 'order index rebuilt');
   return filed;
@@ -222,8 +212,6 @@ export async function pageFromIndex(
   } else {
     scope = query.sellerId ? `seller:${query.sellerId}` : 'all';
   }
-  if (!(await isReady(redis))) return undefined;
-
   const keys = query.status ? [...new Set(query.status)].map((status) => statusKey(scope, status)) : [scopeKey(scope)];
   const min = query.startDate ? String(Date.parse(`${query.startDate}T00:00:00.000Z`)) : '-inf';
   const max = query.endDate ? String(Date.parse(`${query.endDate}T23:59:59.999Z`)) : '+inf';
@@ -233,25 +221,40 @@ export async function pageFromIndex(
   const take = keys.length === 1 ? [offset, query.limit] : [0, offset + query.limit];
   const range = newestFirst ? [max, min, 'BYSCORE', 'REV'] : [min, max, 'BYSCORE'];
 
-  try {
-    const pipeline = redis.pipeline();
+  const replies = await readIfReady(redis, (pipeline) => {
     for (const key of keys) {
       pipeline.zcount(key, min, max);
       pipeline.call('ZRANGE', key, ...range, 'LIMIT', ...take.map(String), 'WITHSCORES');
     }
+  });
+  if (!replies) return undefined;
+  let total = 0;
+  const entries: Array<{ id: string; score: number }> = [];
+  for (let i = 0; i < replies.length; i += 2) {
+    total += Number(replies[i]);
+    entries.push(...withScores(replies[i + 1]));
+  }
+  if (keys.length === 1) return { ids: entries.map((e) => e.id), total };
+  // The order MongoDB would give: by time, then by id (ObjectId hex sorts as the ObjectId).
+  const sign = newestFirst ? -1 : 1;
+  entries.sort((a, b) => sign * (a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  return { ids: entries.slice(offset, offset + query.limit).map((e) => e.id), total };
+}
+
+/**
+ * The replies of the reads `build` queues, in one round trip with the check
+ * that the index is built; undefined when it is not, or Redis fails.
+ */
+async function readIfReady(
+  redis: Redis,
+  build: (pipeline: ReturnType<Redis['pipeline']>) => void,
+): Promise<unknown[] | undefined> {
+  try {
+    const pipeline = redis.pipeline().exists(orderIndexKeys().ready);
+    build(pipeline);
     const results = (await pipeline.exec()) ?? [];
-    if (results.some(([error]) => error)) return undefined;
-    let total = 0;
-    const entries: Array<{ id: string; score: number }> = [];
-    for (let i = 0; i < results.length; i += 2) {
-      total += Number(results[i]![1]);
-      entries.push(...withScores(results[i + 1]![1]));
-    }
-    if (keys.length === 1) return { ids: entries.map((e) => e.id), total };
-    // The order MongoDB would give: by time, then by id (ObjectId hex sorts as the ObjectId).
-    const sign = newestFirst ? -1 : 1;
-    entries.sort((a, b) => sign * (a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-    return { ids: entries.slice(offset, offset + query.limit).map((e) => e.id), total };
+    if (results.some(([error]) => error) || results[0]?.[1] !== 1) return undefined;
+    return results.slice(1).map(([, reply]) => reply);
   } catch {
     return undefined;
   }
@@ -271,26 +274,21 @@ function withScores(reply: unknown): Array<{ id: string; score: number }> {
 
 /** Dashboard counters from the index, or undefined when it cannot answer. */
 export async function statsFromIndex(redis: Redis, scope: StatsScope): Promise<OrderStats | undefined> {
-  if (!(await isReady(redis))) return undefined;
   const key: Scope = scope.kind === 'all' ? 'all' : `${scope.kind}:${scope.id}`;
-  try {
-    const pipeline = redis.pipeline();
+  const replies = await readIfReady(redis, (pipeline) => {
     for (const status of ORDER_STATUSES) pipeline.zcard(statusKey(key, status));
     pipeline.zcard(unpaidKey(key));
-    const results = (await pipeline.exec()) ?? [];
-    if (results.some(([error]) => error)) return undefined;
-    const counts = new Map(ORDER_STATUSES.map((status, i) => [status, Number(results[i]![1])]));
-    const sum = (statuses: readonly string[]) =>
-      statuses.reduce((total, status) => total + (counts.get(status as never) ?? 0), 0);
-    return {
-      totalOrders: sum(ORDER_STATUSES),
-      openOrders: sum(OPEN_STATUSES),
-      inProgressOrders: sum(IN_PROGRESS_STATUSES),
-      completedOrders: sum(COMPLETED_STATUSES),
-      cancelledOrders: sum(['cancelled']),
-      unpaidOrders: Number(results.at(-1)![1]),
-    };
-  } catch {
-    return undefined;
-  }
+  });
+  if (!replies) return undefined;
+  const counts = new Map(ORDER_STATUSES.map((status, i) => [status, Number(replies[i])]));
+  const sum = (statuses: readonly string[]) =>
+    statuses.reduce((total, status) => total + (counts.get(status as never) ?? 0), 0);
+  return {
+    totalOrders: sum(ORDER_STATUSES),
+    openOrders: sum(OPEN_STATUSES),
+    inProgressOrders: sum(IN_PROGRESS_STATUSES),
+    completedOrders: sum(COMPLETED_STATUSES),
+    cancelledOrders: sum(['cancelled']),
+    unpaidOrders: Number(replies.at(-1)),
+  };
 }
