@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { Queue, type JobType } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUE_NAMES } from '../src/jobs/queues.js';
+import { closeQueues, createQueues } from '../src/jobs/queues.js';
+import { createLogger } from '../src/lib/logger.js';
 import { eventually } from '../tests/helpers/processes.js';
 
 export interface Latencies {
@@ -107,32 +108,37 @@ export const formatCpu = (cpu: Record<string, number>) =>
     .map(([name, share]) => `${name} ${Math.round(share * 100)}%`)
     .join(', ');
 
+/** The system's queues, open for the length of `use`. */
+async function withQueues<T>(redisUrl: string, prefix: string, use: (queues: Queue[]) => Promise<T>): Promise<T> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = createQueues(connection, prefix, createLogger('silent', 'bench'));
+  try {
+    return await use(Object.values(queues));
+  } finally {
+    await closeQueues(queues);
+    await connection.quit();
+  }
+}
+
 /**
  * Every job of every queue done (or failed): nothing waiting, delayed or running,
  * but for the maintenance queue's schedule, which is always delayed.
  */
-export async function drainQueues(redisUrl: string, prefix = 'orders', timeoutMs = 30 * 60_000) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix }));
-  try {
-    await eventually(async () => {
+export function drainQueues(redisUrl: string, prefix = 'orders', timeoutMs = 30 * 60_000) {
+  return withQueues(redisUrl, prefix, (queues) =>
+    eventually(async () => {
       for (const queue of queues) {
         const states = ['waiting', 'active', 'prioritized', ...(queue.name === 'maintenance' ? [] : ['delayed'])];
         const counts = await queue.getJobCounts(...(states as JobType[]));
         if (Object.values(counts).some((n) => n > 0)) throw new Error(`${queue.name} still has jobs`);
       }
-    }, timeoutMs);
-  } finally {
-    await Promise.all(queues.map((queue) => queue.close()));
-    await connection.quit();
-  }
+    }, timeoutMs),
+  );
 }
 
 /** Completed and failed jobs over all queues (BullMQ keeps the last 10,000 completed per queue). */
-export async function jobTotals(redisUrl: string, prefix = 'orders') {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix }));
-  try {
+export function jobTotals(redisUrl: string, prefix = 'orders') {
+  return withQueues(redisUrl, prefix, async (queues) => {
     let completed = 0;
     let failed = 0;
     for (const queue of queues) {
@@ -141,10 +147,7 @@ export async function jobTotals(redisUrl: string, prefix = 'orders') {
       failed += counts.failed ?? 0;
     }
     return { completed, failed };
-  } finally {
-    await Promise.all(queues.map((queue) => queue.close()));
-    await connection.quit();
-  }
+  });
 }
 
 export const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 1 : 0) : '–');

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
 import { io as connect } from 'socket.io-client';
+import { orderIndexKeys } from '../src/features/orders/order-index.js';
 import { STATS_GENERATION_KEY } from '../src/features/orders/order-stats.js';
 import { eventually } from '../tests/helpers/processes.js';
 import { insertOneCeiling, noopJobCeiling, type Ceiling } from './ceilings.js';
@@ -307,9 +308,9 @@ async function listsAndStats(system: BenchSystem) {
     // worker's maintenance schedule notices within a minute) and stats recomputed.
     say('waiting for the worker to rebuild the order list index…');
     const rebuildStarted = performance.now();
-    await redis.del('orders:index:ready');
+    await redis.del(orderIndexKeys().ready);
     await eventually(async () => {
-      if (!(await redis.exists('orders:index:ready'))) throw new Error('index not rebuilt yet');
+      if (!(await redis.exists(orderIndexKeys().ready))) throw new Error('index not rebuilt yet');
     }, 30 * 60_000);
     const rebuildSeconds = (performance.now() - rebuildStarted) / 1000;
     const memory = /used_memory:(\d+)/.exec(await redis.info('memory'))?.[1];
