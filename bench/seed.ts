@@ -125,7 +125,6 @@ export async function seedOrders(mongoUrl: string, options: SeedOptions) {
       progress: deliveries ? Math.round((done / deliveries) * 100) : 0,
       inventoryStatus: status === 'cancelled' ? 'restored' : 'reduced',
       shortItems: [],
-      outbox: [],
       deliveries: Array.from({ length: deliveries }, (_, d) => ({
         _id: new ObjectId(),
         deliveryNumber: `${orderNumber}-D${d + 1}`,

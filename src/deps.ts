@@ -12,7 +12,7 @@ export interface Deps {
   tokens: TokenService;
   /** The fail-fast connection for caches, locks and rate limits. */
   redis: Redis;
-  /** Producers for every queue; adds fail fast while Redis is down (the outbox relay catches up). */
+  /** Producers for every queue; adds fail fast while Redis is down (the owed-work reconciler catches up). */
   queues: Queues;
   limits: RateLimits;
   /** Whether start-up work (indexes, admin account) has finished; `/readyz` waits for it. */

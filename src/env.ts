@@ -86,8 +86,9 @@ const VariablesSchema = z.object({
     .int('expected a number of hours, at least 24')
     .min(24, 'expected a number of hours, at least 24')
     .default(24),
-  OUTBOX_RELAY_INTERVAL_MS: positiveInt(2_000, 'a positive number of milliseconds'),
-  OUTBOX_GRACE_MS: positiveInt(5_000, 'a positive number of milliseconds'),
+  RECONCILE_INTERVAL_MS: positiveInt(2_000, 'a positive number of milliseconds'),
+  RECONCILE_GRACE_MS: positiveInt(5_000, 'a positive number of milliseconds'),
+  RECONCILE_ABANDON_MS: positiveInt(10 * 60 * 1000, 'a positive number of milliseconds'),
   RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt(600, 'a positive number of requests'),
   RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(10, 'a positive number of requests'),
   RATE_LIMIT_ORDERS_PER_MINUTE: positiveInt(60, 'a positive number of requests'),

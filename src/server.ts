@@ -1,4 +1,4 @@
-import { useOrderIndexNamespace } from './features/orders/order-index.js';
+import { useOrderIndexNamespace } from './order-flow/order-index.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelivery } from '../src/features/deliveries/deliveries.service.js';
-import type { OrderWriteContext } from '../src/features/orders/order-writes.js';
-import { Order } from '../src/features/orders/order.model.js';
+import type { OrderWriteContext } from '../src/order-flow/order-writes.js';
+import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';

@@ -6,8 +6,8 @@ import {
   pageFromIndex,
   rebuildOrderIndex,
   statsFromIndex,
-} from '../src/features/orders/order-index.js';
-import { invalidateOrderStats } from '../src/features/orders/order-stats.js';
+} from '../src/order-flow/order-index.js';
+import { invalidateOrderStats } from '../src/order-flow/order-stats.js';
 import { ListOrdersQuerySchema } from '../src/features/orders/orders.schemas.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeExpiredIdempotencyKeys } from '../src/features/orders/idempotency-maintenance.js';
 import { IdempotencyRecord } from '../src/features/orders/idempotency.model.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
 import { createProduct, orderBody } from './helpers/orders.js';

@@ -8,7 +8,7 @@ import {
   type InventoryContext,
 } from '../src/features/inventory/inventory.service.js';
 import { InventoryMove } from '../src/features/inventory/inventory-move.model.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
 import { createLogger } from '../src/lib/logger.js';

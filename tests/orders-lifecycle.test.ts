@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Product } from '../src/features/catalog/product.model.js';
 import { InventoryMove } from '../src/features/inventory/inventory-move.model.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { listenForEvents } from './helpers/events.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
-import { createProduct, orderBody } from './helpers/orders.js';
+import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
 
@@ -382,7 +382,7 @@ describe('cancelling an order', () => {
 
     const after = await Order.findById(order.id).lean();
     expect(after!.version).toBe(settled!.version);
-    expect(after!.outbox).toEqual([]);
+    await eventually(async () => expect(await owedJobsOf([order.id])).toEqual([]));
     const { stock: finalStock, ops } = await stockOf(product.id);
     expect(finalStock).toBe(stock);
     expect(ops.filter((op) => op === `restore:${order.id}`)).toHaveLength(1);

@@ -7,11 +7,12 @@ import { freePort, redisServer, type ManagedService } from '../scripts/embedded-
 import { Product } from '../src/features/catalog/product.model.js';
 import { Notification } from '../src/features/notifications/notification.model.js';
 import { newOrderNumber } from '../src/features/orders/order-numbers.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
-import { createProduct, orderBody } from './helpers/orders.js';
+import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
+import { oweJobs } from '../src/order-flow/owed-work.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, testConfig, type TestApi } from './helpers/system.js';
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   redis = redisServer({ port: await freePort(), dataDir: dir });
   await redis.start();
   api = await startTestApi(
-    testConfig({ REDIS_URL: redis.url, OUTBOX_GRACE_MS: '500', OUTBOX_RELAY_INTERVAL_MS: '250' }),
+    testConfig({ REDIS_URL: redis.url, RECONCILE_GRACE_MS: '500', RECONCILE_INTERVAL_MS: '250' }),
   );
   workers = startTestWorkers(api.config);
   http = httpClient(api.url);
@@ -47,7 +48,7 @@ async function expectFullyProcessed(orderId: string, productId: string, stock: n
   await eventually(async () => {
     const order = (await Order.findById(orderId).lean())!;
     expect(order.inventoryStatus).toBe('reduced');
-    expect(order.outbox).toEqual([]);
+    expect(await owedJobsOf([orderId])).toEqual([]);
     expect((await Product.findById(productId).lean())!.stock).toBe(stock);
     expect(await Notification.countDocuments({ orderId, type: 'order_notification' })).toBe(1);
   }, 30_000);
@@ -64,7 +65,9 @@ describe('"saved" means the jobs will run', () => {
     expect(res.status).toBe(201);
     const orderId = res.body.orders[0].id;
     // Nothing could be enqueued: the order still owes its jobs.
-    expect((await Order.findById(orderId).lean())!.outbox).toHaveLength(3);
+    expect((await owedJobsOf([orderId])).sort()).toEqual(
+      [`notify-seller_${orderId}`, `reduce-inventory_${orderId}`, `warm-order_${orderId}_1`].sort(),
+    );
     // Reads fall back to MongoDB.
     const read = await http.get(`/api/orders/${orderId}`, { token: customer.token });
     expect(read.status).toBe(200);
@@ -83,17 +86,18 @@ describe('"saved" means the jobs will run', () => {
     const template = (await Order.findById(placed.body.orders[0].id).lean())!;
     await expectFullyProcessed(template._id.toHexString(), product.id, 9);
 
-    // What a crashed API leaves behind: the order as inserted, its outbox full, no job in Redis.
+    // What a crashed API leaves behind: its owed work, the order as inserted, no job in Redis.
     const _id = new Types.ObjectId();
     const id = _id.toHexString();
+    await oweJobs(
+      [`reduce-inventory_${id}`, `notify-seller_${id}`, `warm-order_${id}_1`].map((jobId) => ({ jobId, version: 1 })),
+    );
     await Order.collection.insertOne({
       ...template,
       _id,
       orderNumber: newOrderNumber(),
       inventoryStatus: 'pending',
       version: 1,
-      outbox: [`reduce-inventory_${id}`, `notify-seller_${id}`, `warm-order_${id}_1`],
-      outboxAt: new Date(Date.now() - 60_000),
     });
     await expectFullyProcessed(id, product.id, 8);
   });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Product } from '../src/features/catalog/product.model.js';
 import { Notification } from '../src/features/notifications/notification.model.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { listenForEvents } from './helpers/events.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
-import { address, createProduct, orderBody } from './helpers/orders.js';
+import { address, createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
 
@@ -91,7 +91,7 @@ describe('placing an order', () => {
       });
       const stored = await Order.find({ checkoutId }).lean();
       expect(stored.map((o) => o.inventoryStatus)).toEqual(['reduced', 'reduced']);
-      expect(stored.every((o) => o.outbox.length === 0)).toBe(true);
+      expect(await owedJobsOf(stored.map((o) => o._id.toHexString()))).toEqual([]);
       expect(
         await Notification.countDocuments({ type: 'order_notification', orderId: { $in: stored.map((o) => o._id) } }),
       ).toBe(2);

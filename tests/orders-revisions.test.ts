@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrderRevision, revisionId } from '../src/features/orders/order-revision.model.js';
-import { changeOrder, type OrderWriteContext } from '../src/features/orders/order-writes.js';
-import { Order } from '../src/features/orders/order.model.js';
+import { OrderRevision, revisionId } from '../src/order-flow/order-revision.model.js';
+import { changeOrder, type OrderWriteContext } from '../src/order-flow/order-writes.js';
+import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { AppError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';

@@ -42,7 +42,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'orders-realtime-'));
   redis = redisServer({ port: await freePort(), dataDir: dir });
   await redis.start();
-  env = testEnv({ REDIS_URL: redis.url, LOG_LEVEL: 'warn', OUTBOX_GRACE_MS: '500', OUTBOX_RELAY_INTERVAL_MS: '250' });
+  env = testEnv({ REDIS_URL: redis.url, LOG_LEVEL: 'warn', RECONCILE_GRACE_MS: '500', RECONCILE_INTERVAL_MS: '250' });
   await Promise.all([startApi('A'), startApi('B')]);
   workers.push(runEntry('workers/index.ts', env), runEntry('workers/index.ts', env));
   http = httpClient(apis.A.url);

@@ -1,12 +1,12 @@
 import { Queue } from 'bullmq';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Order } from '../src/features/orders/order.model.js';
+import { Order } from '../src/order-flow/order.model.js';
 import { QUEUE_NAMES } from '../src/jobs/queues.js';
 import { freePort } from '../scripts/embedded-services.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient } from './helpers/http.js';
-import { createProduct, orderBody } from './helpers/orders.js';
+import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually, runEntry, type RunningProcess } from './helpers/processes.js';
 import { testEnv } from './helpers/system.js';
 
@@ -26,7 +26,7 @@ async function startApi() {
 }
 
 beforeAll(async () => {
-  env = testEnv({ OUTBOX_GRACE_MS: '500', OUTBOX_RELAY_INTERVAL_MS: '250' });
+  env = testEnv({ RECONCILE_GRACE_MS: '500', RECONCILE_INTERVAL_MS: '250' });
   await mongoose.connect(env.MONGODB_URI!);
 });
 afterAll(async () => {
@@ -76,7 +76,8 @@ describe('graceful shutdown', () => {
     running.push(runEntry('workers/index.ts', env));
     await eventually(async () => {
       const orders = await Order.find({ _id: { $in: placed } }).lean();
-      expect(orders.filter((o) => o.inventoryStatus !== 'reduced' || o.outbox.length > 0)).toEqual([]);
+      expect(orders.filter((o) => o.inventoryStatus !== 'reduced')).toEqual([]);
+      expect(await owedJobsOf(placed)).toEqual([]);
     }, 60_000);
     for (const name of QUEUE_NAMES) {
       const queue = new Queue(name, { connection: { url: env.REDIS_URL! }, prefix: env.QUEUE_PREFIX });

@@ -1,6 +1,6 @@
 import type { Config } from '../src/env.js';
-import { useOrderIndexNamespace } from '../src/features/orders/order-index.js';
-import { relayOrderOutboxes } from '../src/features/orders/order-jobs.js';
+import { useOrderIndexNamespace } from '../src/order-flow/order-index.js';
+import { reconcileOwedWork } from '../src/order-flow/owed-work.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
 import type { Logger } from '../src/lib/logger.js';
@@ -11,7 +11,6 @@ import { serveWorkerMetrics } from './metrics.js';
 import { MAINTENANCE_SCHEDULE, RETIRED_SCHEDULES } from './processors/maintenance.js';
 import { startWorkers } from './runtime.js';
 
-const RELAY_BATCH = 200;
 const SCHEDULE_REFRESH_MS = 5 * 60 * 1000;
 
 export interface WorkerSystem {
@@ -20,8 +19,8 @@ export interface WorkerSystem {
 
 /**
  * Everything a worker process runs once MongoDB answers: one BullMQ Worker per
- * queue, the maintenance schedule, and the outbox relay that enqueues jobs an
- * order still owes (its API died, or Redis was down, when it was saved).
+ * queue, the maintenance schedule, and the reconciler that re-sends owed work
+ * whose job was lost (its API died, Redis lost its data, a job stalled out).
  */
 export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   useOrderIndexNamespace(config.QUEUE_PREFIX);
@@ -49,38 +48,34 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
     queues.maintenance.removeJobScheduler(name).catch(() => {});
   }
 
-  // One pass at a time, and never more than about a tenth of the database's
-  // time: on FerretDB the relay's query scans every order (measured ~0.9 ms per
-  // order document), so a fixed 2 s interval would keep it busy for good once
-  // the collection is large. The relay is the fallback path; the API enqueues
-  // jobs itself, so a slower relay only delays jobs whose enqueue failed.
-  let relaying: Promise<unknown> = Promise.resolve();
-  let relayTimer: NodeJS.Timeout | undefined;
+  // The reconciler: one pass at a time, every RECONCILE_INTERVAL_MS. A pass
+  // reads only owed work (done work is deleted), so it costs in proportion to
+  // what is owed, and the pace stays fixed: a Redis that comes back gets its
+  // lost jobs within one interval of being reachable. While Redis is down there
+  // is nothing to compare with, so passes are skipped rather than left blocking.
+  let reconciling: Promise<unknown> = Promise.resolve();
+  let reconcileTimer: NodeJS.Timeout | undefined;
   let closing = false;
-  const scheduleRelay = (delayMs: number) => {
+  const scheduleReconcile = () => {
     if (closing) return;
-    relayTimer = setTimeout(() => {
-      const started = Date.now();
-      relaying = relayOrderOutboxes(ctx, config.OUTBOX_GRACE_MS, RELAY_BATCH)
-        .catch((error: Error) => {
-          log.warn({ err: error.message }, 'outbox relay pass failed; next pass retries');
-          return 0;
-        })
-        .then((relayed) => {
-          // A full batch means more is owed: go on at the normal pace.
-          const idle = relayed < RELAY_BATCH ? (Date.now() - started) * 9 : 0;
-          scheduleRelay(Math.max(config.OUTBOX_RELAY_INTERVAL_MS, idle));
-        });
-    }, delayMs);
+    reconcileTimer = setTimeout(() => {
+      if (redis.status !== 'ready') return scheduleReconcile();
+      reconciling = reconcileOwedWork(ctx, {
+        graceMs: config.RECONCILE_GRACE_MS,
+        abandonMs: config.RECONCILE_ABANDON_MS,
+      })
+        .catch((error: Error) => log.warn({ err: error.message }, 'reconciler pass failed; the next pass retries'))
+        .finally(scheduleReconcile);
+    }, config.RECONCILE_INTERVAL_MS);
   };
-  scheduleRelay(config.OUTBOX_RELAY_INTERVAL_MS);
+  scheduleReconcile();
 
   return {
     async close() {
       closing = true;
       clearInterval(scheduleTimer);
-      clearTimeout(relayTimer);
-      await relaying;
+      clearTimeout(reconcileTimer);
+      await reconciling;
       await pool.close();
       await metrics.close();
       await closeQueues(queues);

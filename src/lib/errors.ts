@@ -31,6 +31,11 @@ export interface AppErrorOptions {
   extra?: Record<string, unknown>;
   headers?: Record<string, string>;
   cause?: unknown;
+  /**
+   * The same request may succeed shortly (a busy lock, a race that resolves):
+   * a job retries it instead of giving up. Never shown to clients.
+   */
+  retryable?: boolean;
 }
 
 export class AppError extends Error {
@@ -39,6 +44,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly extra: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly retryable: boolean;
 
   constructor(
     readonly code: ErrorCode,
@@ -52,6 +58,7 @@ export class AppError extends Error {
     this.errors = options.errors;
     this.extra = options.extra;
     this.headers = options.headers;
+    this.retryable = options.retryable ?? false;
   }
 }
 

@@ -14,12 +14,17 @@ import { sleep } from './async.js';
  * be right on both, so every read-modify-write of a shared document holds its
  * lock, and keeps its conditional filter as well.
  *
- * A lock expires after `ttlMs` (a crashed holder cannot block forever) and is
- * released only by its holder (compare-and-delete), so an expired lock that
- * someone else took over is never released by the late first holder.
+ * A lock lives `ttlMs` (4 s) and its holder renews it every third of that
+ * while it works, so a long step keeps it, and a holder that died (kill -9)
+ * blocks the document for at most `ttlMs`. It is released or renewed only by
+ * its holder (compare-and-delete, compare-and-expire), so a lock that expired
+ * and was taken over is never touched by the late first holder. A holder that
+ * lost its lock anyway (Redis stalled past the TTL) is still safe: every
+ * write under a lock keeps its conditional filter or version claim.
  */
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 export interface LockOptions {
   ttlMs?: number;
@@ -33,7 +38,7 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const { ttlMs = 30_000, waitMs = 10_000 } = options;
+  const { ttlMs = 4_000, waitMs = 10_000 } = options;
   const token = randomBytes(12).toString('hex');
   const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
@@ -41,15 +46,22 @@ export async function withLock<T>(
     if (Date.now() > deadline) {
       throw new AppError('conflict', 'this record is being changed by another request; retry shortly', {
         headers: { 'Retry-After': '1' },
+        retryable: true,
       });
     }
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
+  const renewal = setInterval(() => {
+    redis.eval(RENEW, 1, key, token, ttlMs).catch(() => {
+      // Redis unreachable: the lock may lapse; the write's own guard still holds.
+    });
+  }, ttlMs / 3);
   try {
     return await fn();
   } finally {
+    clearInterval(renewal);
     await redis.eval(RELEASE, 1, key, token).catch(() => {
-      // Unreleased, it expires on its own after ttlMs.
+      // Unreleased, it expires on its own within ttlMs.
     });
   }
 }

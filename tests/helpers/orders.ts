@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { OwedJob } from '../../src/order-flow/owed-job.model.js';
 import type { Actor } from './actors.js';
 import type { HttpClient } from './http.js';
 
@@ -17,4 +18,10 @@ export const address = '12 MG Road, Bengaluru 560001';
 
 export function orderBody(items: Array<{ productId: string; quantity: number }>, extra: Record<string, unknown> = {}) {
   return { items, deliveryAddress: address, ...extra };
+}
+
+/** The ids of the jobs the given orders still owe (done work is struck off). */
+export async function owedJobsOf(orderIds: readonly string[]): Promise<string[]> {
+  const owed = await Promise.all(orderIds.map((orderId) => OwedJob.find({ orderId }, { _id: 1 }).lean()));
+  return owed.flat().map((job) => job._id);
 }

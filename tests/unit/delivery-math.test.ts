@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canMoveDelivery, recompute } from '../../src/features/deliveries/delivery-math.js';
+import { canMoveDelivery, recompute } from '../../src/order-flow/delivery-math.js';
 
 const ordered = [
   { productId: 'a', quantity: 25 },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, isCancellable, ORDER_STATUSES } from '../../src/features/orders/order-status.js';
+import { canTransition, isCancellable, ORDER_STATUSES } from '../../src/order-flow/order-status.js';
 import { newOrderNumber } from '../../src/features/orders/order-numbers.js';
-import { parseOrderJobId, orderJobId } from '../../src/features/orders/order-jobs.js';
+import { invoiceJobId, orderJobId, parseOrderJobId } from '../../src/order-flow/order-jobs.js';
 
 describe('order lifecycle', () => {
   it('follows pending → confirmed → in_progress → partial_delivered → delivered → completed', () => {
@@ -41,11 +41,24 @@ describe('order numbers and job ids', () => {
     expect(orderJobId('warm-order', id, 3)).toBe(`warm-order_${id}_3`);
     expect(parseOrderJobId(orderJobId('warm-order', id, 3))).toEqual({
       name: 'warm-order',
+      queue: 'cache',
       payload: { orderId: id, version: 3 },
     });
     expect(parseOrderJobId(orderJobId('reduce-inventory', id))).toEqual({
       name: 'reduce-inventory',
+      queue: 'inventory',
       payload: { orderId: id },
+    });
+    // Jobs without a version in their id take the owing change's.
+    expect(parseOrderJobId(orderJobId('restore-inventory', id), 4)).toEqual({
+      name: 'restore-inventory',
+      queue: 'inventory',
+      payload: { orderId: id, version: 4 },
+    });
+    expect(parseOrderJobId(invoiceJobId(id, 'b'.repeat(24)), 2)).toEqual({
+      name: 'create-invoice',
+      queue: 'invoices',
+      payload: { orderId: id, deliveryId: 'b'.repeat(24), version: 2 },
     });
     expect(parseOrderJobId('bogus_x')).toBeUndefined();
     expect(orderJobId('notify-seller', id)).not.toContain(':');

@@ -1,5 +1,5 @@
-import { warmOrderCache } from '../../src/features/orders/order-cache-warming.js';
-import { OrderJobPayloadSchema } from '../../src/features/orders/order-jobs.js';
+import { warmOrderCache } from '../../src/order-flow/order-cache-warming.js';
+import { OrderJobPayloadSchema } from '../../src/order-flow/order-jobs.js';
 import { defineJob } from '../../src/jobs/registry.js';
 import type { WorkerContext } from '../context.js';
 
@@ -8,6 +8,6 @@ export const cacheJobs = (ctx: WorkerContext) => [
     queue: 'cache',
     name: 'warm-order',
     payload: OrderJobPayloadSchema,
-    run: async ({ orderId }) => ({ warmed: await warmOrderCache(ctx.redis, orderId) }),
+    run: async ({ orderId, version }) => ({ warmed: await warmOrderCache(ctx, orderId, version) }),
   }),
 ];

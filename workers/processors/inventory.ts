@@ -1,5 +1,5 @@
 import { reduceInventoryForOrder, restoreInventoryForOrder } from '../../src/features/inventory/inventory.service.js';
-import { OrderJobPayloadSchema } from '../../src/features/orders/order-jobs.js';
+import { OrderJobPayloadSchema } from '../../src/order-flow/order-jobs.js';
 import { defineJob } from '../../src/jobs/registry.js';
 import type { WorkerContext } from '../context.js';
 
@@ -8,14 +8,18 @@ export const inventoryJobs = (ctx: WorkerContext) => [
     queue: 'inventory',
     name: 'reduce-inventory',
     payload: OrderJobPayloadSchema,
-    run: ({ orderId }) =>
-      reduceInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
+    run: ({ orderId, version }) =>
+      reduceInventoryForOrder(ctx, orderId, ctx.log, version).then((order) => ({
+        inventoryStatus: order?.inventoryStatus,
+      })),
   }),
   defineJob({
     queue: 'inventory',
     name: 'restore-inventory',
     payload: OrderJobPayloadSchema,
-    run: ({ orderId }) =>
-      restoreInventoryForOrder(ctx, orderId, ctx.log).then((order) => ({ inventoryStatus: order?.inventoryStatus })),
+    run: ({ orderId, version }) =>
+      restoreInventoryForOrder(ctx, orderId, ctx.log, version).then((order) => ({
+        inventoryStatus: order?.inventoryStatus,
+      })),
   }),
 ];

@@ -1,5 +1,5 @@
 import { purgeExpiredIdempotencyKeys } from '../../src/features/orders/idempotency-maintenance.js';
-import { rebuildOrderIndex } from '../../src/features/orders/order-index.js';
+import { rebuildOrderIndex } from '../../src/order-flow/order-index.js';
 import { defineJob } from '../../src/jobs/registry.js';
 import { z } from 'zod';
 import type { WorkerContext } from '../context.js';

@@ -1,5 +1,5 @@
-import { announceOrderStatus, notifySellerOfOrder } from '../../src/features/orders/order-announcements.js';
-import { OrderJobPayloadSchema } from '../../src/features/orders/order-jobs.js';
+import { announceOrderStatus, notifySellerOfOrder } from '../../src/order-flow/order-announcements.js';
+import { OrderJobPayloadSchema } from '../../src/order-flow/order-jobs.js';
 import { defineJob } from '../../src/jobs/registry.js';
 import type { WorkerContext } from '../context.js';
 
@@ -8,14 +8,14 @@ export const notificationJobs = (ctx: WorkerContext) => [
     queue: 'notifications',
     name: 'notify-seller',
     payload: OrderJobPayloadSchema,
-    run: async ({ orderId }) => ({ notified: Boolean(await notifySellerOfOrder(ctx.events, orderId)) }),
+    run: async ({ orderId, version }) => ({ notified: Boolean(await notifySellerOfOrder(ctx, orderId, version)) }),
   }),
   defineJob({
     queue: 'notifications',
     name: 'announce-status',
     payload: OrderJobPayloadSchema,
     run: async ({ orderId, version }) => ({
-      announced: Boolean(await announceOrderStatus(ctx.events, orderId, version ?? 0)),
+      announced: Boolean(await announceOrderStatus(ctx, orderId, version ?? 0)),
     }),
   }),
 ];

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { Types, type QueryFilter } from 'mongoose';
 import type { Principal } from '../../lib/tokens.js';
-import { STATS_GENERATION_KEY } from '../orders/order-stats.js';
-import { Order, type OrderDoc } from '../orders/order.model.js';
+import { STATS_GENERATION_KEY } from '../../order-flow/order-stats.js';
+import { Order, type OrderDoc } from '../../order-flow/order.model.js';
 
 /**
  * Today's deliveries (UTC day): scheduled for today, or created today when not

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { IdParamsSchema, ObjectIdSchema } from '../../lib/http.js';
 import { bearerAuth, json, jsonBody, problems } from '../../lib/openapi.js';
 import { OrderSchema } from '../orders/orders.schemas.js';
-import { DELIVERY_STATUSES } from './delivery-math.js';
+import { DELIVERY_STATUSES } from '../../order-flow/delivery-math.js';
 import { NO_CONTROL_CHARS_BUT_NEWLINES } from '../../lib/text.js';
 
 const tags = ['deliveries'];

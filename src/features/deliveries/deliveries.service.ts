@@ -1,12 +1,12 @@
 import { Schema, Types, model } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../../lib/tokens.js';
-import { canManageOrder, canSeeOrder } from '../orders/order-access.js';
-import { invoiceJobId } from '../orders/order-jobs.js';
-import { toPublicOrder } from '../orders/order-view.js';
-import { changeOrder, type OrderChange, type OrderWriteContext } from '../orders/order-writes.js';
-import { Order, type DeliveryDoc, type OrderDoc } from '../orders/order.model.js';
-import { canMoveDelivery, recompute, type DeliveryStatus } from './delivery-math.js';
+import { canManageOrder, canSeeOrder } from '../../order-flow/order-access.js';
+import { invoiceJobId } from '../../order-flow/order-jobs.js';
+import { toPublicDelivery, toPublicOrder, type PublicDelivery } from '../../order-flow/order-view.js';
+import { changeOrder, type OrderChange, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import { Order, type DeliveryDoc, type OrderDoc } from '../../order-flow/order.model.js';
+import { canMoveDelivery, recompute, type DeliveryStatus } from '../../order-flow/delivery-math.js';
 
 /**
  * Where each delivery lives (`deliveryId → orderId`), for the routes that name
@@ -28,23 +28,6 @@ function assertCanManage(caller: Principal, order: OrderDoc) {
   if (!canManageOrder(caller, order))
     throw new AppError('not_found', `order ${order._id.toHexString()} does not exist`);
 }
-
-export function toPublicDelivery(order: Pick<OrderDoc, '_id'>, delivery: DeliveryDoc) {
-  return {
-    id: delivery._id.toHexString(),
-    orderId: order._id.toHexString(),
-    deliveryNumber: delivery.deliveryNumber,
-    items: delivery.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity })),
-    status: delivery.status,
-    value: delivery.value,
-    ...(delivery.scheduledDate ? { scheduledDate: new Date(delivery.scheduledDate).toISOString() } : {}),
-    ...(delivery.deliveredAt ? { deliveredAt: new Date(delivery.deliveredAt).toISOString() } : {}),
-    ...(delivery.notes ? { notes: delivery.notes } : {}),
-    createdAt: new Date(delivery.createdAt).toISOString(),
-    updatedAt: new Date(delivery.updatedAt).toISOString(),
-  };
-}
-export type PublicDelivery = ReturnType<typeof toPublicDelivery>;
 
 /** The fields a delivery change sets on its order: deliveries, items, units, progress, status. */
 function withDeliveries(order: OrderDoc, deliveries: DeliveryDoc[]): OrderChange {

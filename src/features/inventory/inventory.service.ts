@@ -7,9 +7,9 @@ import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { recordNotification } from '../notifications/notifications.service.js';
-import { orderAudience } from '../orders/order-announcements.js';
-import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
-import { Order, type OrderDoc, type OrderItemDoc } from '../orders/order.model.js';
+import { orderAudience } from '../../order-flow/order-announcements.js';
+import { changeOrder, readLandedOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import type { OrderDoc, OrderItemDoc } from '../../order-flow/order.model.js';
 import { InventoryMove, moveId, type MoveKind } from './inventory-move.model.js';
 
 /**
@@ -160,8 +160,10 @@ export async function reduceInventoryForOrder(
   ctx: InventoryContext,
   orderId: string,
   log: Logger,
+  /** The version that owes the reduction (1: the placement). */
+  version?: number,
 ): Promise<OrderDoc | null> {
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const order = await readLandedOrder(ctx, orderId, version);
   if (!order) {
     log.warn({ orderId }, 'reduce-inventory: order does not exist; nothing to do');
     return null;
@@ -219,8 +221,10 @@ export async function restoreInventoryForOrder(
   ctx: InventoryContext,
   orderId: string,
   log: Logger,
+  /** The version of the cancel that owes the restore. */
+  version?: number,
 ): Promise<OrderDoc | null> {
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const order = await readLandedOrder(ctx, orderId, version);
   if (!order || order.status !== 'cancelled') {
     log.warn({ orderId, status: order?.status }, 'restore-inventory: order is not cancelled; nothing to do');
     return order;

@@ -5,11 +5,12 @@ import { withLock } from '../../lib/locks.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import { findDeliveryOrder } from '../deliveries/deliveries.service.js';
-import { canManageOrder, canSeeOrder } from '../orders/order-access.js';
-import { invoiceJobId } from '../orders/order-jobs.js';
-import { toPublicOrder } from '../orders/order-view.js';
-import { changeOrder, type OrderWriteContext } from '../orders/order-writes.js';
-import { Order, type OrderDoc } from '../orders/order.model.js';
+import { canManageOrder, canSeeOrder } from '../../order-flow/order-access.js';
+import { invoiceJobId } from '../../order-flow/order-jobs.js';
+import { oweJobs, sendOwedJobs } from '../../order-flow/owed-work.js';
+import { toPublicOrder } from '../../order-flow/order-view.js';
+import { changeOrder, readLandedOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import { Order, type OrderDoc } from '../../order-flow/order.model.js';
 import { Invoice, type InvoiceDoc } from './invoice.model.js';
 import { allocate, paymentStatusOf } from './payment-math.js';
 
@@ -22,10 +23,16 @@ import { allocate, paymentStatusOf } from './payment-math.js';
  * year, seq), so numbers never repeat and never skip. The lock only spares
  * concurrent issuers for one seller from retrying.
  */
-export async function issueInvoice(ctx: OrderWriteContext, orderId: string, deliveryId: string): Promise<InvoiceDoc> {
+export async function issueInvoice(
+  ctx: OrderWriteContext,
+  orderId: string,
+  deliveryId: string,
+  /** The version of the change that owes the invoice (the delivery's creation or delivery). */
+  version?: number,
+): Promise<InvoiceDoc> {
   const existing = await Invoice.findOne({ deliveryId }).lean<InvoiceDoc>();
   if (existing) return existing;
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const order = await readLandedOrder(ctx, orderId, version);
   const delivery = order?.deliveries.find((d) => d._id.toHexString() === deliveryId);
   if (!order || !delivery) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
   if (delivery.status === 'failed' || delivery.status === 'cancelled') {
@@ -77,12 +84,16 @@ export async function issueInvoice(ctx: OrderWriteContext, orderId: string, deli
         // Else someone took this number: read the new last one and try the next.
       }
     }
-    throw new AppError('conflict', 'could not assign an invoice number; try again');
+    throw new AppError('conflict', 'could not assign an invoice number; try again', { retryable: true });
   });
   return invoice;
 }
 
-/** `POST /orders/deliveries/:id/invoice`: the invoice if it exists, else its job. */
+/**
+ * `POST /orders/deliveries/:id/invoice`: the invoice if it exists, else its
+ * job, owed first: a job that failed or was lost is sent again by the
+ * reconciler, so a 202 always ends in an invoice (or a recorded refusal).
+ */
 export async function requestInvoice(queues: Queues, caller: Principal, deliveryId: string) {
   const { order } = await findDeliveryOrder(deliveryId);
   if (!canManageOrder(caller, order)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
@@ -90,7 +101,9 @@ export async function requestInvoice(queues: Queues, caller: Principal, delivery
   if (existing) return { status: 200 as const, invoice: await invoiceView(existing) };
   const orderId = order._id.toHexString();
   const jobId = invoiceJobId(orderId, deliveryId);
-  await queues.invoices.add('create-invoice', { orderId, deliveryId }, { jobId });
+  const owed = [{ jobId, version: order.version }];
+  await oweJobs(owed);
+  await sendOwedJobs(queues, owed);
   return { status: 202 as const, jobId };
 }
 

@@ -7,11 +7,12 @@ import type { Principal } from '../../lib/tokens.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { User, type UserDoc } from '../users/user.model.js';
 import { IdempotencyRecord, type IdempotencyDoc } from './idempotency.model.js';
-import { orderJobId } from './order-jobs.js';
+import { orderJobId } from '../../order-flow/order-jobs.js';
 import { newOrderNumber } from './order-numbers.js';
-import { toPublicOrder, type PublicOrder } from './order-view.js';
-import { afterOrderWrite, type OrderWriteContext } from './order-writes.js';
-import { Order, type OrderDoc } from './order.model.js';
+import { toPublicOrder, type PublicOrder } from '../../order-flow/order-view.js';
+import { afterOrderWrite, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import { oweJobs, type OwedEntry } from '../../order-flow/owed-work.js';
+import { Order, type OrderDoc } from '../../order-flow/order.model.js';
 import type { PlaceOrderInput } from './orders.schemas.js';
 
 export interface PlacementSettings {
@@ -24,13 +25,17 @@ export interface CheckoutResult {
   body: { checkoutId: string; orders: PublicOrder[] };
 }
 
-/** How long a request may hold its idempotency key before a retry may take over. */
-const KEY_LEASE_MS = 30_000;
+/**
+ * How long a request holds its idempotency key without renewing it; it renews
+ * every third of that while it runs, so a slow checkout keeps its key and the
+ * retry of one whose API died (kill -9) takes over within this long.
+ */
+const KEY_LEASE_MS = 5_000;
 
 /**
  * Places a checkout: one order per seller, prices from the catalog, every
- * order carrying in its outbox the jobs it owes (inventory, cache, seller
- * notification). With an Idempotency-Key the same body gets the same answer,
+ * order owing its jobs (inventory, cache, seller notification) as owed work
+ * recorded before it is written. With an Idempotency-Key the same body gets the same answer,
  * however often and however concurrently it is sent.
  */
 export async function placeOrder(
@@ -49,15 +54,14 @@ export async function placeOrder(
   const claim = await claimKey(caller.id, idempotencyKey, requestHash);
   if (claim.kind === 'replay') return claim.response;
 
+  const lease = holdKey(claim.recordId);
   try {
     // A retry that took over a crashed request finishes the checkout that request planned.
     const plan = claim.plan ?? (await planCheckout(caller, input, settings, idempotencyKey));
-    if (!claim.plan) await IdempotencyRecord.updateOne({ _id: claim.recordId }, { $set: { plan } });
+    if (!claim.plan) await lease.write({ $set: { plan } });
     const result = await commitCheckout(ctx, plan, Boolean(claim.plan));
-    await IdempotencyRecord.updateOne(
-      { _id: claim.recordId },
-      { $set: { status: 'done', response: result }, $unset: { plan: 1 } },
-    );
+    lease.stopRenewing();
+    await lease.write({ $set: { status: 'done', response: result }, $unset: { plan: 1 } });
     return result;
   } catch (error) {
     // Refused before anything was written (bad product, no stock): the key is free for a corrected retry.
@@ -65,7 +69,30 @@ export async function placeOrder(
       await IdempotencyRecord.deleteOne({ _id: claim.recordId, status: 'processing' });
     }
     throw error;
+  } finally {
+    lease.stopRenewing();
   }
+}
+
+/**
+ * Keeps a claimed key leased while the request runs. Every write to the record
+ * goes through one chain: FerretDB applies an update by rewriting the whole
+ * document, so a renewal overlapping the write of the plan or the response
+ * could put the old document back. By `_id` alone, which FerretDB pushes down.
+ */
+function holdKey(recordId: Types.ObjectId) {
+  let chain: Promise<unknown> = Promise.resolve();
+  const write = (update: Record<string, unknown>) => {
+    const next = chain.catch(() => {}).then(() => IdempotencyRecord.updateOne({ _id: recordId }, update));
+    chain = next;
+    return next;
+  };
+  const renewal = setInterval(() => {
+    write({ $set: { lockedUntil: new Date(Date.now() + KEY_LEASE_MS) } }).catch(() => {
+      // Database unreachable: the checkout's own writes fail as well.
+    });
+  }, KEY_LEASE_MS / 3);
+  return { write, stopRenewing: () => clearInterval(renewal) };
 }
 
 type Claim =
@@ -103,7 +130,7 @@ async function claimKey(customerId: string, key: string, requestHash: string): P
   return { kind: 'owner', recordId: taken._id, ...(taken.plan ? { plan: taken.plan as unknown as OrderDoc[] } : {}) };
 }
 
-/** Builds the order documents (ids, numbers, prices, outbox) without writing them. */
+/** Builds the order documents (ids, numbers, prices) without writing them. */
 async function planCheckout(
   caller: Principal,
   input: PlaceOrderInput,
@@ -156,7 +183,6 @@ async function planCheckout(
 
   return [...bySeller.entries()].map(([sellerId, sellerProducts]): OrderDoc => {
     const _id = new Types.ObjectId();
-    const orderId = _id.toHexString();
     const items = sellerProducts.map((product) => {
       const quantity = quantities.get(product._id.toHexString())!;
       return {
@@ -196,12 +222,6 @@ async function planCheckout(
       estimatedDelivery,
       ...(input.notes ? { notes: input.notes } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
-      outbox: [
-        orderJobId('reduce-inventory', orderId),
-        orderJobId('notify-seller', orderId),
-        orderJobId('warm-order', orderId, 1),
-      ],
-      outboxAt: now,
       deliveries: [],
       payments: [],
       deliveredUnits: 0,
@@ -212,18 +232,35 @@ async function planCheckout(
   });
 }
 
-/** Writes the planned orders (again, after a crash: ids already there are skipped) and sends their jobs. */
+/** What a new order owes: its stock taken, its seller told, its caches warm. */
+const placementJobs = (order: OrderDoc): OwedEntry[] =>
+  [
+    orderJobId('reduce-inventory', order._id.toHexString()),
+    orderJobId('notify-seller', order._id.toHexString()),
+    orderJobId('warm-order', order._id.toHexString(), 1),
+  ].map((jobId) => ({ jobId, version: 1 }));
+
+/**
+ * Records what the planned orders owe, writes them, and sends their jobs.
+ * After a crash the retry writes only the orders that are not stored yet; the
+ * stored ones owed their jobs before they were written, and the reconciler
+ * sends whatever the crashed request did not.
+ */
 async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed: boolean): Promise<CheckoutResult> {
-  await insertOrders(plan);
-  if (!resumed) ordersCreated.inc(plan.length);
-  let orders = plan;
-  if (resumed) {
-    // Orders the crashed request already wrote may have moved on since; answer with what is stored.
-    const stored = await Order.find({ _id: { $in: plan.map((o) => o._id) } }).lean<OrderDoc[]>();
-    const byId = new Map(stored.map((o) => [o._id.toHexString(), o]));
-    orders = plan.map((o) => byId.get(o._id.toHexString()) ?? o);
-  }
-  await Promise.all(orders.map((order) => afterOrderWrite(ctx, order, order.outbox)));
+  // By `_id` one at a time: FerretDB pushes nothing else down (an `$in` reads the whole collection).
+  const stored = resumed
+    ? (await Promise.all(plan.map((o) => Order.findById(o._id).lean<OrderDoc>()))).filter((o) => o !== null)
+    : [];
+  const storedIds = new Set(stored.map((o) => o._id.toHexString()));
+  const fresh = plan.filter((o) => !storedIds.has(o._id.toHexString()));
+
+  await oweJobs(fresh.flatMap(placementJobs));
+  await insertOrders(fresh);
+  ordersCreated.inc(fresh.length);
+  await Promise.all(fresh.map((order) => afterOrderWrite(ctx, order, placementJobs(order))));
+  // Orders the crashed request already wrote may have moved on since; answer with what is stored.
+  const byId = new Map(stored.map((o) => [o._id.toHexString(), o]));
+  const orders = plan.map((o) => byId.get(o._id.toHexString()) ?? o);
   return { status: 201, body: { checkoutId: plan[0]!.checkoutId, orders: orders.map(toPublicOrder) } };
 }
 
@@ -233,6 +270,7 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
  * number and is inserted again.
  */
 async function insertOrders(plan: OrderDoc[]): Promise<void> {
+  if (!plan.length) return;
   let pending = plan;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
@@ -242,9 +280,9 @@ async function insertOrders(plan: OrderDoc[]): Promise<void> {
       if (!isDuplicateKeyError(error)) throw error;
     }
     const stored = new Set(
-      (
-        await Order.find({ _id: { $in: pending.map((o) => o._id) } }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()
-      ).map((o) => o._id.toHexString()),
+      (await Promise.all(pending.map((o) => Order.exists({ _id: o._id }))))
+        .filter((found) => found !== null)
+        .map((found) => String(found._id)),
     );
     pending = pending.filter((o) => !stored.has(o._id.toHexString()));
     if (pending.length === 0) return;

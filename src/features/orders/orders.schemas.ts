@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { ObjectIdSchema } from '../../lib/http.js';
 import { PageQuerySchema, pageOf } from '../../lib/openapi.js';
 import { PhoneSchema } from '../users/users.schemas.js';
-import { ORDER_STATUSES } from './order-status.js';
-import { INVENTORY_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES } from './order.model.js';
+import { ORDER_STATUSES } from '../../order-flow/order-status.js';
+import { INVENTORY_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES } from '../../order-flow/order.model.js';
 import { NO_CONTROL_CHARS, NO_CONTROL_CHARS_BUT_NEWLINES } from '../../lib/text.js';
 
 export const PlaceOrderSchema = z

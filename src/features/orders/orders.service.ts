@@ -3,14 +3,26 @@ import type { QueryFilter, SortOrder } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import { escapeRegExp } from '../../lib/text.js';
 import type { Principal } from '../../lib/tokens.js';
-import { canSeeOrder, isStaff } from './order-access.js';
-import { cachedOrder, cachedOrders, cachedProgress, cachedRemaining, cacheOrder } from './order-cache.js';
-import { pageFromIndex } from './order-index.js';
-import { orderStats, type StatsScope } from './order-stats.js';
-import { canTransition, isCancellable, type OrderStatus } from './order-status.js';
-import { progressOf, remainingOf, toPublicOrder, VIEW_PROJECTION, type PublicOrder } from './order-view.js';
-import { changeOrder, type OrderWriteContext } from './order-writes.js';
-import { Order, type OrderDoc } from './order.model.js';
+import { canSeeOrder, isStaff } from '../../order-flow/order-access.js';
+import {
+  cachedOrder,
+  cachedOrders,
+  cachedProgress,
+  cachedRemaining,
+  cacheOrder,
+} from '../../order-flow/order-cache.js';
+import { pageFromIndex } from '../../order-flow/order-index.js';
+import { orderStats, type StatsScope } from '../../order-flow/order-stats.js';
+import { canTransition, isCancellable, type OrderStatus } from '../../order-flow/order-status.js';
+import {
+  progressOf,
+  remainingOf,
+  toPublicOrder,
+  VIEW_PROJECTION,
+  type PublicOrder,
+} from '../../order-flow/order-view.js';
+import { changeOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import { Order, type OrderDoc } from '../../order-flow/order.model.js';
 import type { ListOrdersQuery } from './orders.schemas.js';
 
 // Someone who may not see an order learns nothing, not even that it exists.

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { cacheLookups } from '../../lib/metrics.js';
-import { withLuaCommand } from '../../lib/redis.js';
+import { cacheLookups } from '../lib/metrics.js';
+import { withLuaCommand } from '../lib/redis.js';
 import { indexedFields, indexOrder } from './order-index.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';

@@ -1,16 +1,16 @@
-import type { Redis } from 'ioredis';
 import { cacheOrder } from './order-cache.js';
 import { invalidateOrderStats } from './order-stats.js';
-import { toPublicOrder, VIEW_PROJECTION } from './order-view.js';
-import { Order, type OrderDoc } from './order.model.js';
+import { toPublicOrder } from './order-view.js';
+import { readLandedOrder, type OrderWriteContext } from './order-writes.js';
 
 /**
  * Writes the order's current state into every cache. Owed by each order
  * change, so caches catch up even when the write-through at change time failed
  * (Redis down); idempotent, and never replaces a newer cached version.
  */
-export async function warmOrderCache(redis: Redis, orderId: string): Promise<boolean> {
-  const order = await Order.findById(orderId, VIEW_PROJECTION).lean<OrderDoc>();
+export async function warmOrderCache(ctx: OrderWriteContext, orderId: string, version?: number): Promise<boolean> {
+  const { redis } = ctx;
+  const order = await readLandedOrder(ctx, orderId, version);
   if (!order) return false;
   await invalidateOrderStats(redis);
   const written = await cacheOrder(redis, toPublicOrder(order));

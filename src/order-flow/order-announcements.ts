@@ -1,9 +1,14 @@
-import { rooms, type EventPublisher } from '../../lib/events.js';
-import { orderNotificationEvent, recordNotification } from '../notifications/notifications.service.js';
-import { toPublicDelivery } from '../deliveries/deliveries.service.js';
+import { rooms, type EventPublisher } from '../lib/events.js';
+import { orderNotificationEvent, recordNotification } from '../features/notifications/notifications.service.js';
 import { OrderRevision, revisionId, type OrderRevisionDoc } from './order-revision.model.js';
-import { toPublicOrder } from './order-view.js';
-import { Order, type OrderDoc } from './order.model.js';
+import { toPublicDelivery, toPublicOrder } from './order-view.js';
+import type { OrderDoc } from './order.model.js';
+import { readLandedOrder, type OrderWriteContext } from './order-writes.js';
+
+/** What announcing needs: the publisher, and the write context to finish a change a crashed writer left. */
+export interface AnnounceContext extends OrderWriteContext {
+  events: EventPublisher;
+}
 
 /**
  * The events an order change sends, in both vocabularies of the design: the
@@ -21,8 +26,12 @@ export const orderAudience = (order: OrderDoc) => [
 ];
 
 /** A new order: one persisted notification for its seller, then the live events. */
-export async function notifySellerOfOrder(events: EventPublisher, orderId: string): Promise<OrderDoc | null> {
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+export async function notifySellerOfOrder(
+  { events, ...ctx }: AnnounceContext,
+  orderId: string,
+  version?: number,
+): Promise<OrderDoc | null> {
+  const order = await readLandedOrder(ctx, orderId, version);
   if (!order) return null;
   const view = toPublicOrder(order);
   const sellerId = view.seller.id;
@@ -60,11 +69,11 @@ export async function notifySellerOfOrder(events: EventPublisher, orderId: strin
  * seller/customer status notices when the status moved.
  */
 export async function announceOrderStatus(
-  events: EventPublisher,
+  { events, ...ctx }: AnnounceContext,
   orderId: string,
   version: number,
 ): Promise<OrderDoc | null> {
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const order = await readLandedOrder(ctx, orderId, version);
   if (!order) return null;
   const view = toPublicOrder(order);
   const suffix = `${orderId}_${version}`;

@@ -1,5 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../deliveries/delivery-math.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-math.js';
 import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 
 export const PAYMENT_METHODS = ['cash_on_delivery', 'prepaid', 'bank_transfer', 'upi', 'card'] as const;
@@ -78,15 +78,6 @@ const orderSchema = new Schema(
     confirmedAt: { type: Date },
     /** The idempotency key the order was placed with, so a crashed request can be finished by its retry. */
     idempotencyKey: { type: String },
-    /**
-     * Jobs the order still owes the queues, as BullMQ job ids (`<job>_<orderId>[_<version>]`).
-     * Written in the same update as the change that needs them, so "saved" always
-     * means "will be processed": the API enqueues them at once, the worker's relay
-     * later if that failed, and BullMQ drops a second add of the same id.
-     */
-    outbox: { type: [String], default: [] },
-    /** When the outbox last got an entry; the relay picks up entries older than a grace period. */
-    outboxAt: { type: Date },
     deliveries: { type: [deliverySchema], default: [] },
     /** Every payment on the order; `invoiceId` unset for an advance. The source of paidAmount and invoice balances. */
     payments: {
@@ -123,8 +114,6 @@ orderSchema.index({ createdAt: -1 });
 orderSchema.index({ checkoutId: 1 });
 // Serves finishing a crashed keyed request: the orders already placed with that key.
 orderSchema.index({ 'customer.id': 1, idempotencyKey: 1 });
-// Serves the outbox relay: orders with unsent jobs, oldest first.
-orderSchema.index({ outboxAt: 1 });
 // Serve GET /deliveries/today: orders with a delivery scheduled or created in a day.
 orderSchema.index({ 'deliveries.scheduledDate': 1 });
 orderSchema.index({ 'deliveries.createdAt': 1 });
@@ -186,8 +175,6 @@ export interface OrderDoc {
   cancelledAt?: Date;
   confirmedAt?: Date;
   idempotencyKey?: string;
-  outbox: string[];
-  outboxAt?: Date;
   deliveries: DeliveryDoc[];
   payments: PaymentDoc[];
   deliveredUnits: number;

@@ -1,4 +1,4 @@
-import type { Principal } from '../../lib/tokens.js';
+import type { Principal } from '../lib/tokens.js';
 
 /**
  * Who may see and who may manage an order: one rule for orders, deliveries,

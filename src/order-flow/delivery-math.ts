@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../orders/order-status.js';
+import type { OrderStatus } from './order-status.js';
 
 /**
  * Pure bookkeeping of partial deliveries: what each item has left, how far the

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../lib/logger.js';
-import { withLuaCommand } from '../../lib/redis.js';
-import type { Principal } from '../../lib/tokens.js';
+import type { Logger } from '../lib/logger.js';
+import { withLuaCommand } from '../lib/redis.js';
+import type { Principal } from '../lib/tokens.js';
 import { COMPLETED_STATUSES, IN_PROGRESS_STATUSES, OPEN_STATUSES, ORDER_STATUSES } from './order-status.js';
 import type { OrderStats, StatsScope } from './order-stats.js';
 import type { PublicOrder } from './order-view.js';
 import { Order, type OrderDoc } from './order.model.js';
-import type { ListOrdersQuery } from './orders.schemas.js';
+import type { ListOrdersQuery } from '../features/orders/orders.schemas.js';
 
 /**
  * A read model of the order lists in Redis: sorted sets of order ids scored by

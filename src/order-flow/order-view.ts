@@ -1,12 +1,12 @@
 import type { z } from '@hono/zod-openapi';
-import type { OrderSchema } from './orders.schemas.js';
-import type { OrderDoc } from './order.model.js';
+import type { OrderSchema } from '../features/orders/orders.schemas.js';
+import type { DeliveryDoc, OrderDoc } from './order.model.js';
 
 /** What clients see of an order: everything but the internal bookkeeping (the OpenAPI `Order`). */
 export type PublicOrder = z.infer<typeof OrderSchema>;
 
 /** What reads leave out: bookkeeping clients never see, and deliveries/payments, which have their own routes. */
-export const VIEW_PROJECTION = { outbox: 0, outboxAt: 0, idempotencyKey: 0, deliveries: 0, payments: 0 } as const;
+export const VIEW_PROJECTION = { idempotencyKey: 0, deliveries: 0, payments: 0 } as const;
 
 const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : undefined);
 
@@ -71,3 +71,21 @@ export function remainingOf(order: PublicOrder) {
 export function progressOf(order: PublicOrder) {
   return { orderId: order.id, progress: order.progress, status: order.status };
 }
+
+/** What clients see of a delivery, with the order it belongs to. */
+export function toPublicDelivery(order: Pick<OrderDoc, '_id'>, delivery: DeliveryDoc) {
+  return {
+    id: delivery._id.toHexString(),
+    orderId: order._id.toHexString(),
+    deliveryNumber: delivery.deliveryNumber,
+    items: delivery.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity })),
+    status: delivery.status,
+    value: delivery.value,
+    ...(delivery.scheduledDate ? { scheduledDate: new Date(delivery.scheduledDate).toISOString() } : {}),
+    ...(delivery.deliveredAt ? { deliveredAt: new Date(delivery.deliveredAt).toISOString() } : {}),
+    ...(delivery.notes ? { notes: delivery.notes } : {}),
+    createdAt: new Date(delivery.createdAt).toISOString(),
+    updatedAt: new Date(delivery.updatedAt).toISOString(),
+  };
+}
+export type PublicDelivery = ReturnType<typeof toPublicDelivery>;

@@ -1,16 +1,17 @@
 import type { Redis } from 'ioredis';
-import type { Queues } from '../../jobs/queues.js';
-import { AppError } from '../../lib/errors.js';
-import { lockKeys, withLock } from '../../lib/locks.js';
-import { sleep } from '../../lib/async.js';
-import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
-import type { Logger } from '../../lib/logger.js';
+import type { Queues } from '../jobs/queues.js';
+import { AppError } from '../lib/errors.js';
+import { lockKeys, withLock } from '../lib/locks.js';
+import { sleep } from '../lib/async.js';
+import { isDuplicateKeyError, lockedWriteFilter } from '../lib/mongo.js';
+import type { Logger } from '../lib/logger.js';
 import { cacheOrder } from './order-cache.js';
-import { flushOrderOutbox, orderJobId, type OrderJobName } from './order-jobs.js';
+import { orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
 import { toPublicOrder } from './order-view.js';
 import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
 import { Order, type OrderDoc } from './order.model.js';
+import { oweJobs, sendOwedJobs, settleOwedJobs, type OwedEntry } from './owed-work.js';
 
 /** What a write to an order needs besides MongoDB: both the API and the worker have it. */
 export interface OrderWriteContext {
@@ -20,13 +21,10 @@ export interface OrderWriteContext {
   log: Logger;
 }
 
-/** Jobs that follow every change carry the version they announce; the rest happen once per order. */
-const PER_VERSION: ReadonlySet<OrderJobName> = new Set(['announce-status', 'warm-order']);
-
 export interface OrderChange {
   /** The fields the change sets, computed from the order it was decided on (no $inc: a claim must be replayable). */
   set?: Record<string, unknown>;
-  /** Jobs the change owes; they go into the outbox in the same write. */
+  /** Jobs the change owes; recorded as owed work before the change is written. */
   jobs: OrderJobName[];
   /** Owed jobs with ids of their own (an invoice per delivery). */
   extraJobIds?: string[];
@@ -44,6 +42,10 @@ const STALE_CLAIM_MS = 5_000;
  * next version by inserting its revision (unique `_id`), and only the claimant
  * writes the order; a writer that loses the claim decides again on the fresh
  * order. On MongoDB the version filter on the write guards the same way.
+ *
+ * The jobs the change owes are recorded before the claim (owed-work.ts): a
+ * writer that dies after that leaves owed work whose job waits for the version
+ * to land, and is dropped by the reconciler if it never does.
  */
 export async function changeOrder(
   ctx: OrderWriteContext,
@@ -55,18 +57,15 @@ export async function changeOrder(
       const order = await Order.findById(orderId).lean<OrderDoc>();
       if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
       const change = decide(order);
-      if (!change) return { order, changed: false, jobIds: [] as string[] };
+      if (!change) return { order, changed: false, owed: [] as OwedEntry[] };
 
       const version = order.version + 1;
-      const jobIds = [
-        ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION.has(job) ? version : undefined)),
+      const owed = [
+        ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION_JOBS.has(job) ? version : undefined)),
         ...(change.extraJobIds ?? []),
-      ];
-      const set: Record<string, unknown> = {
-        ...change.set,
-        version,
-        ...(jobIds.length ? { outbox: [...order.outbox, ...jobIds], outboxAt: new Date() } : {}),
-      };
+      ].map((jobId) => ({ jobId, version }));
+      const set: Record<string, unknown> = { ...change.set, version };
+      await oweJobs(owed);
       try {
         await OrderRevision.create({
           _id: revisionId(orderId, version),
@@ -87,15 +86,17 @@ export async function changeOrder(
           returnDocument: 'after',
         },
       ).lean<OrderDoc>();
-      if (updated) return { order: updated, changed: true, jobIds };
+      if (updated) return { order: updated, changed: true, owed };
       // Only on MongoDB: our claim was finished for us (we stalled past STALE_CLAIM_MS). Deciding
       // again would apply the change twice.
       const finished = await Order.findById(orderId).lean<OrderDoc>();
-      if (finished?.version === version) return { order: finished, changed: true, jobIds };
+      if (finished?.version === version) return { order: finished, changed: true, owed };
     }
-    throw new AppError('conflict', `order ${orderId} is being changed by many requests at once; try again`);
+    throw new AppError('conflict', `order ${orderId} is being changed by many requests at once; try again`, {
+      retryable: true,
+    });
   });
-  if (result.changed) await afterOrderWrite(ctx, result.order, result.jobIds);
+  if (result.changed) await afterOrderWrite(ctx, result.order, result.owed);
   return { order: result.order, changed: result.changed };
 }
 
@@ -118,6 +119,36 @@ async function finishStaleClaim(orderId: string, version: number): Promise<void>
 }
 
 /**
+ * The order as of `version` (the change that owes a job), for the job:
+ * finishes a claim of that version whose writer died, and throws
+ * `ChangeNotLanded` (a reason to retry) while the change is not written yet.
+ * Without a version (jobs queued before owed work existed) it is the order as
+ * stored, or null.
+ */
+export async function readLandedOrder(
+  ctx: OrderWriteContext,
+  orderId: string,
+  version: number | undefined,
+): Promise<OrderDoc | null> {
+  const order = await Order.findById(orderId).lean<OrderDoc>();
+  if (version === undefined || (order && order.version >= version)) return order;
+  if (order) {
+    await withLock(ctx.redis, lockKeys.order(orderId), () => finishStaleClaim(orderId, version));
+    const finished = await Order.findById(orderId).lean<OrderDoc>();
+    if (finished && finished.version >= version) return finished;
+  }
+  throw new ChangeNotLanded(orderId, version);
+}
+
+/** A job ran before the change that owes it was written (its writer is slow, or died). Retried. */
+export class ChangeNotLanded extends Error {
+  constructor(orderId: string, version: number) {
+    super(`order ${orderId} does not have version ${version} yet`);
+    this.name = 'ChangeNotLanded';
+  }
+}
+
+/**
  * Caches the new state and enqueues what the write owes. When the write-through
  * to the caches worked, the owed `warm-order` job has nothing left to do and is
  * struck off unsent; it only runs when Redis missed the change.
@@ -125,15 +156,22 @@ async function finishStaleClaim(orderId: string, version: number): Promise<void>
 export async function afterOrderWrite(
   ctx: OrderWriteContext,
   order: OrderDoc,
-  jobIds: readonly string[],
+  owed: readonly OwedEntry[],
 ): Promise<void> {
   const [cached] = await Promise.all([cacheOrder(ctx.redis, toPublicOrder(order)), invalidateOrderStats(ctx.redis)]);
-  if (!jobIds.length) return;
-  const settled = cached ? jobIds.filter((jobId) => jobId.startsWith('warm-order_')) : [];
-  await flushOrderOutbox(
-    ctx,
-    order._id.toHexString(),
-    jobIds.filter((jobId) => !settled.includes(jobId)),
-    settled,
-  );
+  if (!owed.length) return;
+  const isWarm = (entry: OwedEntry) => entry.jobId.startsWith('warm-order_');
+  await Promise.all([
+    sendOwedJobs(
+      ctx.queues,
+      owed.filter((entry) => !cached || !isWarm(entry)),
+      ctx.log,
+    ),
+    cached && owed.some(isWarm)
+      ? settleOwedJobs(owed.filter(isWarm).map((entry) => entry.jobId)).catch((error: Error) =>
+          // Still owed: the job runs later and finds the cache warm already.
+          ctx.log.warn({ err: error.message }, 'could not strike off a cache warm'),
+        )
+      : undefined,
+  ]);
 }
