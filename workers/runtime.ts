@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../src/env.js';
-import { QUEUE_NAMES } from '../src/jobs/queues.js';
+import { cappedBackoff, QUEUE_NAMES } from '../src/jobs/queues.js';
 import { buildJobTable, findJob, type JobDefinition } from '../src/jobs/registry.js';
 import type { Logger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
@@ -66,6 +66,7 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
         ...STALL_POLICY,
+        settings: { backoffStrategy: cappedBackoff },
       },
     );
     // Without a listener an `error` event would crash the process.

@@ -170,6 +170,8 @@ export async function reconcileOwedWork(
       continue;
     }
     const { record, job } = entry;
+    // The list was read before Redis was asked: the job may have finished and struck itself off since.
+    if (!(await OwedJob.exists({ _id: record._id }))) continue;
     if (now - new Date(record.createdAt).getTime() > settings.abandonMs && !(await changeLanded(record))) {
       await OwedJob.deleteOne({ _id: record._id });
       await queues[job.queue].remove(record._id).catch(() => 0);

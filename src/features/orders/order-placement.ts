@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
+import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
+import { withLock } from '../../lib/locks.js';
 import { ordersCreated } from '../../lib/metrics.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
@@ -51,7 +53,7 @@ export async function placeOrder(
   }
 
   const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-  const claim = await claimKey(caller.id, idempotencyKey, requestHash);
+  const claim = await claimKey(ctx.redis, caller.id, idempotencyKey, requestHash);
   if (claim.kind === 'replay') return claim.response;
 
   const lease = holdKey(claim.recordId);
@@ -98,7 +100,12 @@ function holdKey(recordId: Types.ObjectId) {
 type Claim =
   { kind: 'replay'; response: CheckoutResult } | { kind: 'owner'; recordId: Types.ObjectId; plan?: OrderDoc[] };
 
-async function claimKey(customerId: string, key: string, requestHash: string): Promise<Claim> {
+const stillRunning = () =>
+  new AppError('conflict', 'a request with this Idempotency-Key is still being processed; retry shortly', {
+    headers: { 'Retry-After': '1' },
+  });
+
+async function claimKey(redis: Redis, customerId: string, key: string, requestHash: string): Promise<Claim> {
   const lockedUntil = new Date(Date.now() + KEY_LEASE_MS);
   try {
     const record = await IdempotencyRecord.create({ customerId, key, requestHash, status: 'processing', lockedUntil });
@@ -107,27 +114,36 @@ async function claimKey(customerId: string, key: string, requestHash: string): P
     if (!isDuplicateKeyError(error)) throw error;
   }
   const existing = await IdempotencyRecord.findOne({ customerId, key }).lean<IdempotencyDoc>();
-  if (!existing) throw new AppError('conflict', 'this Idempotency-Key is being processed; retry shortly');
+  if (!existing) throw stillRunning();
   if (existing.requestHash !== requestHash) {
     throw new AppError('unprocessable', 'this Idempotency-Key was already used with a different request body');
   }
   if (existing.status === 'done' && existing.response) {
     return { kind: 'replay', response: existing.response as CheckoutResult };
   }
-  if (existing.lockedUntil > new Date()) {
-    throw new AppError('conflict', 'a request with this Idempotency-Key is still being processed; retry shortly', {
-      headers: { 'Retry-After': '1' },
-    });
-  }
-  // The first request died holding the key: take it over, unless another retry just did.
-  const taken = await IdempotencyRecord.findOneAndUpdate(
-    { _id: existing._id, status: 'processing', lockedUntil: existing.lockedUntil },
-    { $set: { lockedUntil } },
-    { returnDocument: 'after' },
-  ).lean<IdempotencyDoc>();
-  if (!taken)
-    throw new AppError('conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
-  return { kind: 'owner', recordId: taken._id, ...(taken.plan ? { plan: taken.plan as unknown as OrderDoc[] } : {}) };
+  if (existing.lockedUntil > new Date()) throw stillRunning();
+  // The first request died holding the key: take it over. Under a lock, because FerretDB's
+  // conditional update is not atomic, and two retries that both took over would each plan
+  // (and place) a checkout of their own.
+  return withLock(
+    redis,
+    `lock:idempotency:${existing._id.toHexString()}`,
+    async (): Promise<Claim> => {
+      const current = await IdempotencyRecord.findById(existing._id).lean<IdempotencyDoc>();
+      if (!current) throw stillRunning();
+      if (current.status === 'done' && current.response) {
+        return { kind: 'replay', response: current.response as CheckoutResult };
+      }
+      if (current.lockedUntil > new Date()) throw stillRunning();
+      await IdempotencyRecord.updateOne({ _id: current._id }, { $set: { lockedUntil } });
+      return {
+        kind: 'owner',
+        recordId: current._id,
+        ...(current.plan ? { plan: current.plan as unknown as OrderDoc[] } : {}),
+      };
+    },
+    { waitMs: 1_000 },
+  );
 }
 
 /** Builds the order documents (ids, numbers, prices) without writing them. */
