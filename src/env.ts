@@ -79,6 +79,12 @@ const VariablesSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'expected 1-32 letters, digits, ":", "_" or "-"')
     .default('orders'),
   WORKER_CONCURRENCY: positiveInt(10, 'a positive number of jobs run at once per queue'),
+  WORKER_BATCH_SIZE: z.coerce
+    .number({ error: 'expected a number of jobs from 1 to 90' })
+    .int('expected a number of jobs from 1 to 90')
+    .min(1, 'expected a number of jobs from 1 to 90')
+    .max(90, 'expected a number of jobs from 1 to 90')
+    .default(64),
   WORKER_METRICS_PORT: port(0),
   ORDER_LEAD_TIME_DAYS: positiveInt(3, 'a positive number of days'),
   IDEMPOTENCY_TTL_HOURS: z.coerce

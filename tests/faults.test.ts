@@ -207,7 +207,7 @@ describe('faults are normal input', () => {
     const product = await createProduct(http, seller, { stock: 10_000 });
 
     let answered = 0;
-    const burst = inWaves(150, 6, async () => {
+    const burst = inWaves(100, 6, async () => {
       const res = await http.post('/api/orders', orderBody([{ productId: product.id, quantity: 1 }]), {
         token: customer.token,
         headers: { 'idempotency-key': randomUUID() },
@@ -237,6 +237,9 @@ describe('faults are normal input', () => {
     await annotate(
       `[faults] Redis lost its data: ${before.length} orders placed before its return, last notified ${late} ms after it`,
     );
-    expect(late).toBeLessThanOrEqual(5_000);
+    // About 2-4 s on this machine when it is not shared (the reconciler's interval plus the
+    // workers' reconnect and the backlog); the bound only has to catch a reconciler that
+    // backs off after an outage (it used to wait 45-245 s), not measure speed under load.
+    expect(late).toBeLessThanOrEqual(15_000);
   }, 180_000);
 });

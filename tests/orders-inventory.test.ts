@@ -4,6 +4,7 @@ import { Product } from '../src/features/catalog/product.model.js';
 import {
   applyReduction,
   reduceInventoryForOrder,
+  reduceInventoryForOrders,
   restoreInventoryForOrder,
   type InventoryContext,
 } from '../src/features/inventory/inventory.service.js';
@@ -249,5 +250,74 @@ describe('under load, with real workers', () => {
       await queue.close();
     }
     expect(await stockOf(p.id)).toBe(7);
+  });
+});
+
+describe('many orders reduced in one batch', () => {
+  const reduceAll = async (ids: string[]) => {
+    const outcomes = await reduceInventoryForOrders(
+      ctx,
+      ids.map((orderId) => ({ orderId, version: 1 })),
+      log,
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(ids.map(() => 'fulfilled'));
+  };
+  const statuses = async (ids: string[]) =>
+    Promise.all(ids.map(async (id) => (await Order.findById(id).lean())!.inventoryStatus));
+
+  it('a batch in which the stock runs out: the first orders are reduced, the rest short, the stock ends at zero', async () => {
+    const scarce = await createProduct(http, seller, { stock: 7 });
+    const plenty = await createProduct(http, seller, { stock: 100 });
+    const ids: string[] = [];
+    for (let i = 0; i < 9; i++) ids.push(await placeOrder([{ productId: scarce.id, quantity: 1 }]));
+    // Short on one line only: the other line is taken all the same.
+    ids.push(
+      await placeOrder([
+        { productId: scarce.id, quantity: 1 },
+        { productId: plenty.id, quantity: 2 },
+      ]),
+    );
+
+    await reduceAll(ids);
+    expect(await statuses(ids)).toEqual([...Array(7).fill('reduced'), 'short', 'short', 'short']);
+    expect(await stockOf(scarce.id)).toBe(0);
+    expect(await stockOf(plenty.id)).toBe(98);
+    const last = (await Order.findById(ids[9]).lean())!;
+    expect(last.shortItems.map((s) => [String(s.productId), s.requested, s.available])).toEqual([[scarce.id, 1, 0]]);
+    expect(await InventoryMove.countDocuments({ productId: scarce.id, kind: 'reduce' })).toBe(7);
+    expect(await InventoryMove.countDocuments({ productId: plenty.id, kind: 'reduce' })).toBe(1);
+  });
+
+  it('a batch whose writer died after the stock change: the retried batch records its moves, nothing twice', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const ids = [
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+    ];
+    // What a batch that died between its stock change and its records leaves: two moves pending.
+    const pendingMoves = ids
+      .slice(0, 2)
+      .map((orderId) => ({ id: `reduce:${orderId}:${a.id}`, kind: 'reduce', orderId, quantity: 2 }));
+    await Product.updateOne({ _id: a.id }, { $inc: { stock: -4 }, $set: { pendingMoves } });
+
+    await reduceAll(ids);
+    expect(await stockOf(a.id)).toBe(4);
+    expect(await InventoryMove.countDocuments({ productId: a.id })).toBe(3);
+    expect((await Product.findById(a.id).select('+pendingMoves').lean())!.pendingMoves).toBeUndefined();
+    expect(await statuses(ids)).toEqual(['reduced', 'reduced', 'reduced']);
+
+    // Died after its records but before the orders said so: the retry moves nothing again.
+    await Order.collection.updateMany(
+      { _id: { $in: ids.map((id) => new Order({ _id: id })._id) } },
+      {
+        $set: { inventoryStatus: 'pending' },
+      },
+    );
+    await reduceAll(ids);
+    await reduceAll(ids);
+    expect(await stockOf(a.id)).toBe(4);
+    expect(await InventoryMove.countDocuments({ productId: a.id })).toBe(3);
+    expect(await statuses(ids)).toEqual(['reduced', 'reduced', 'reduced']);
   });
 });

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../src/env.js';
 import { cappedBackoff, QUEUE_NAMES } from '../src/jobs/queues.js';
 import { buildJobTable, findJob, type JobDefinition } from '../src/jobs/registry.js';
+import { batched } from '../src/lib/group-commit.js';
 import type { Logger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
 import { ORDER_JOBS, ORDER_JOB_NAMES } from '../src/order-flow/order-jobs.js';
@@ -38,6 +39,29 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   const table = buildJobTable(definitions);
   const connection = createRedis(config.REDIS_URL, 'blocking', log, 'worker');
   const owedJobNames = new Set<string>(ORDER_JOB_NAMES);
+  const owedIdOf = (job: Job) => (owedJobNames.has(job.name) && job.id ? [job.id] : []);
+
+  // Kinds with `runMany`: the jobs that arrive while a batch runs go together into the next,
+  // and the batch strikes off the owed work of all its successes in one write.
+  const batchers = new Map<JobDefinition, (item: { payload: unknown; job: Job }) => Promise<unknown>>();
+  for (const definition of definitions) {
+    const runMany = definition.runMany?.bind(definition);
+    if (!runMany) continue;
+    batchers.set(
+      definition,
+      batched(async (items: Array<{ payload: unknown; job: Job }>) => {
+        const outcomes = await runMany(
+          items.map((item) => item.payload),
+          items.map((item) => item.job),
+        );
+        await settleOwedJobs(
+          items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? owedIdOf(item.job) : [])),
+        );
+        return outcomes;
+      }, config.WORKER_BATCH_SIZE),
+    );
+  }
+  const batchedQueues = new Set(definitions.filter((d) => d.runMany).map((d) => d.queue));
 
   const workers = QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
@@ -46,10 +70,12 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         const definition = findJob(table, queue, job.name);
         // A job no handler knows (an API newer than this worker) fails at once and stays visible.
         if (!definition) throw new UnrecoverableError(`no handler for job ${queue}:${job.name}`);
-        const owed = owedJobNames.has(job.name) && job.id ? [job.id] : [];
+        const owed = owedIdOf(job);
+        const batch = batchers.get(definition);
         let result: unknown;
         try {
-          result = await definition.run(definition.payload.parse(job.data), job);
+          const payload = definition.payload.parse(job.data);
+          result = batch ? await batch({ payload, job }) : await definition.run(payload, job);
         } catch (error) {
           if (classifyJobError(error) === 'retry') throw error;
           // Decided: nothing a retry could change. The failed job stays visible in Bull Board.
@@ -57,14 +83,18 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
           await settleOwedJobs(owed);
           throw new UnrecoverableError((error as Error).message);
         }
-        // Struck off only now that its effect is recorded; a crash before this runs the job again.
-        await settleOwedJobs(owed);
+        // Struck off only now that its effect is recorded (a batch did it for its jobs); a crash
+        // before this runs the job again.
+        if (!batch) await settleOwedJobs(owed);
         return result;
       },
       {
         connection,
         prefix: config.QUEUE_PREFIX,
-        concurrency: config.WORKER_CONCURRENCY,
+        // A batched kind needs that many jobs in hand to fill a batch.
+        concurrency: batchedQueues.has(queue)
+          ? Math.max(config.WORKER_CONCURRENCY, config.WORKER_BATCH_SIZE)
+          : config.WORKER_CONCURRENCY,
         ...STALL_POLICY,
         settings: { backoffStrategy: cappedBackoff },
       },

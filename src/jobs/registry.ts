@@ -11,6 +11,12 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   payload: S;
   run(payload: z.infer<S>, job: Job): Promise<unknown>;
+  /**
+   * The same work for many jobs at once, one outcome per job in order. When
+   * given, the worker hands it the jobs of this kind that arrive together
+   * (up to WORKER_BATCH_SIZE) instead of calling `run` for each.
+   */
+  runMany?(payloads: Array<z.infer<S>>, jobs: Job[]): Promise<Array<PromiseSettledResult<unknown>>>;
 }
 
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {

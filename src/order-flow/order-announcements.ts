@@ -1,5 +1,9 @@
 import { rooms, type EventPublisher } from '../lib/events.js';
-import { orderNotificationEvent, recordNotification } from '../features/notifications/notifications.service.js';
+import {
+  orderNotificationEvent,
+  recordNotifications,
+  type NewNotification,
+} from '../features/notifications/notifications.service.js';
 import { OrderRevision, revisionId, type OrderRevisionDoc } from './order-revision.model.js';
 import { toPublicDelivery, toPublicOrder } from './order-view.js';
 import type { OrderDoc } from './order.model.js';
@@ -27,22 +31,48 @@ export const orderAudience = (order: OrderDoc) => [
 
 /** A new order: one persisted notification for its seller, then the live events. */
 export async function notifySellerOfOrder(
-  { events, ...ctx }: AnnounceContext,
+  ctx: AnnounceContext,
   orderId: string,
   version?: number,
 ): Promise<OrderDoc | null> {
-  const order = await readLandedOrder(ctx, orderId, version);
-  if (!order) return null;
+  const [outcome] = await notifySellersOfOrders(ctx, [{ orderId, version }]);
+  if (outcome!.status === 'rejected') throw outcome!.reason;
+  return outcome!.value;
+}
+
+/**
+ * New orders, many at once (the worker hands it the jobs that arrive
+ * together): their notifications stored in one insert, then the live events.
+ * One outcome per order; an order whose change has not landed fails alone.
+ */
+export async function notifySellersOfOrders(
+  { events, ...ctx }: AnnounceContext,
+  requests: ReadonlyArray<{ orderId: string; version?: number }>,
+): Promise<Array<PromiseSettledResult<OrderDoc | null>>> {
+  const loaded = await Promise.allSettled(requests.map((r) => readLandedOrder(ctx, r.orderId, r.version)));
+  const orders = loaded.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
+  const notifications = await recordNotifications(orders.map(newOrderNotification));
+  orders.forEach((order, i) => {
+    const live = orderNotificationEvent(notifications[i]!);
+    events.publish([rooms.seller(order.seller.id.toHexString())], 'order_notification', live.eventId, live.payload);
+    events.publish(orderAudience(order), 'order:created', `order-created_${order._id.toHexString()}`, {
+      order: toPublicOrder(order),
+    });
+  });
+  return loaded;
+}
+
+/** The seller's `order_notification` for a new order. */
+function newOrderNotification(order: OrderDoc): NewNotification {
   const view = toPublicOrder(order);
-  const sellerId = view.seller.id;
-  const notification = await recordNotification({
-    recipientId: sellerId,
+  return {
+    recipientId: view.seller.id,
     type: 'order_notification',
-    orderId,
-    dedupeKey: `order_notification:${orderId}`,
+    orderId: view.id,
+    dedupeKey: `order_notification:${view.id}`,
     occurredAt: order.createdAt,
     payload: {
-      orderId,
+      orderId: view.id,
       orderNumber: view.orderNumber,
       customerName: view.customer.name,
       totalAmount: view.totalAmount,
@@ -56,11 +86,7 @@ export async function notifySellerOfOrder(
         subtotal,
       })),
     },
-  });
-  const live = orderNotificationEvent(notification);
-  events.publish([rooms.seller(sellerId)], 'order_notification', live.eventId, live.payload);
-  events.publish(orderAudience(order), 'order:created', `order-created_${orderId}`, { order: view });
-  return order;
+  };
 }
 
 /**

@@ -149,6 +149,27 @@ export class ChangeNotLanded extends Error {
 }
 
 /**
+ * Writes new orders, many at once: what they owe first (one insert), then the
+ * orders (`insert`, one command for all, given by the caller, which knows how
+ * to number them), then their caches and jobs (one `addBulk` per queue). The
+ * batched counterpart of a change's write, for the checkout's group commit.
+ */
+export async function writeNewOrders(
+  ctx: OrderWriteContext,
+  orders: readonly OrderDoc[],
+  owedOf: (order: OrderDoc) => OwedEntry[],
+  insert: (orders: readonly OrderDoc[]) => Promise<void>,
+): Promise<void> {
+  if (!orders.length) return;
+  await oweJobs(orders.flatMap(owedOf));
+  await insert(orders);
+  await afterOrderWrites(
+    ctx,
+    orders.map((order) => ({ order, owed: owedOf(order) })),
+  );
+}
+
+/**
  * Caches the new state and enqueues what the write owes. When the write-through
  * to the caches worked, the owed `warm-order` job has nothing left to do and is
  * struck off unsent; it only runs when Redis missed the change.
@@ -158,17 +179,24 @@ export async function afterOrderWrite(
   order: OrderDoc,
   owed: readonly OwedEntry[],
 ): Promise<void> {
-  const [cached] = await Promise.all([cacheOrder(ctx.redis, toPublicOrder(order)), invalidateOrderStats(ctx.redis)]);
-  if (!owed.length) return;
+  await afterOrderWrites(ctx, [{ order, owed }]);
+}
+
+async function afterOrderWrites(
+  ctx: OrderWriteContext,
+  writes: ReadonlyArray<{ order: OrderDoc; owed: readonly OwedEntry[] }>,
+): Promise<void> {
+  const [cached] = await Promise.all([
+    Promise.all(writes.map(({ order }) => cacheOrder(ctx.redis, toPublicOrder(order)))),
+    invalidateOrderStats(ctx.redis),
+  ]);
   const isWarm = (entry: OwedEntry) => entry.jobId.startsWith('warm-order_');
+  const toSend = writes.flatMap(({ owed }, i) => owed.filter((entry) => !cached[i] || !isWarm(entry)));
+  const settled = writes.flatMap(({ owed }, i) => (cached[i] ? owed.filter(isWarm) : []));
   await Promise.all([
-    sendOwedJobs(
-      ctx.queues,
-      owed.filter((entry) => !cached || !isWarm(entry)),
-      ctx.log,
-    ),
-    cached && owed.some(isWarm)
-      ? settleOwedJobs(owed.filter(isWarm).map((entry) => entry.jobId)).catch((error: Error) =>
+    toSend.length ? sendOwedJobs(ctx.queues, toSend, ctx.log) : undefined,
+    settled.length
+      ? settleOwedJobs(settled.map((entry) => entry.jobId)).catch((error: Error) =>
           // Still owed: the job runs later and finds the cache warm already.
           ctx.log.warn({ err: error.message }, 'could not strike off a cache warm'),
         )

@@ -1,4 +1,8 @@
-import { announceOrderStatus, notifySellerOfOrder } from '../../src/order-flow/order-announcements.js';
+import {
+  announceOrderStatus,
+  notifySellerOfOrder,
+  notifySellersOfOrders,
+} from '../../src/order-flow/order-announcements.js';
 import { OrderJobPayloadSchema } from '../../src/order-flow/order-jobs.js';
 import { defineJob } from '../../src/jobs/registry.js';
 import type { WorkerContext } from '../context.js';
@@ -9,6 +13,13 @@ export const notificationJobs = (ctx: WorkerContext) => [
     name: 'notify-seller',
     payload: OrderJobPayloadSchema,
     run: async ({ orderId, version }) => ({ notified: Boolean(await notifySellerOfOrder(ctx, orderId, version)) }),
+    // The new orders whose jobs arrive together get their notifications in one insert.
+    runMany: async (payloads) =>
+      (await notifySellersOfOrders(ctx, payloads)).map((outcome) =>
+        outcome.status === 'fulfilled'
+          ? { status: 'fulfilled' as const, value: { notified: Boolean(outcome.value) } }
+          : outcome,
+      ),
   }),
   defineJob({
     queue: 'notifications',

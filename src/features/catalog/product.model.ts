@@ -1,5 +1,16 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
+/** A stock move written with its stock change and not yet recorded in the ledger. */
+const pendingMoveSchema = new Schema(
+  {
+    id: { type: String, required: true },
+    kind: { type: String, enum: ['reduce', 'restore'], required: true },
+    orderId: { type: Schema.Types.ObjectId, required: true },
+    quantity: { type: Number, required: true },
+  },
+  { _id: false },
+);
+
 const productSchema = new Schema(
   {
     sellerId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
@@ -13,18 +24,9 @@ const productSchema = new Schema(
      * whose record (`inventorymoves`) may not be written yet; set and cleared
      * under the product's lock, so there is at most one. Never sent to clients.
      */
-    pendingMove: {
-      type: new Schema(
-        {
-          id: { type: String, required: true },
-          kind: { type: String, enum: ['reduce', 'restore'], required: true },
-          orderId: { type: Schema.Types.ObjectId, required: true },
-          quantity: { type: Number, required: true },
-        },
-        { _id: false },
-      ),
-      select: false,
-    },
+    pendingMove: { type: pendingMoveSchema, select: false },
+    /** The moves of a batch of orders, written with their one stock change (see inventory.service.ts). */
+    pendingMoves: { type: [pendingMoveSchema], default: undefined, select: false },
   },
   { timestamps: true, versionKey: false },
 );

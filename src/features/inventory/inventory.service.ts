@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { EventPublisher } from '../../lib/events.js';
+import { AppError } from '../../lib/errors.js';
 import { lockKeys, withLock } from '../../lib/locks.js';
 import { Types } from 'mongoose';
 import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
@@ -51,10 +52,13 @@ const moveOf = (kind: MoveKind, orderId: string, item: Pick<OrderItemDoc, 'produ
   quantity: item.quantity,
 });
 
-type ProductState = Pick<ProductDoc, '_id' | 'stock'> & { pendingMove?: PendingMove | null };
+type ProductState = Pick<ProductDoc, '_id' | 'stock'> & {
+  pendingMove?: PendingMove | null;
+  pendingMoves?: PendingMove[] | null;
+};
 
 const readProduct = (productId: Types.ObjectId) =>
-  Product.findById(productId, { stock: 1, pendingMove: 1 }).lean<ProductState>();
+  Product.findById(productId, { stock: 1, pendingMove: 1, pendingMoves: 1 }).lean<ProductState>();
 
 const isRecorded = async (id: string) => (await InventoryMove.exists({ _id: id })) !== null;
 
@@ -76,13 +80,36 @@ async function clearPending(productId: Types.ObjectId, move: PendingMove): Promi
   await Product.updateOne(lockedWriteFilter(productId, { 'pendingMove.id': move.id }), { $unset: { pendingMove: 1 } });
 }
 
-/** Step 1: the product, after finishing the move a crashed writer left half done. */
+/** Records many moves in one insert; those already recorded are skipped. */
+async function recordMoves(productId: Types.ObjectId, moves: readonly PendingMove[]): Promise<void> {
+  try {
+    await InventoryMove.insertMany(
+      moves.map((move) => ({
+        _id: move.id,
+        kind: move.kind,
+        orderId: move.orderId,
+        productId,
+        quantity: move.quantity,
+      })),
+      { ordered: false },
+    );
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+}
+
+/** Step 1: the product, after finishing the move (or batch of moves) a crashed writer left half done. */
 async function settledProduct(productId: Types.ObjectId): Promise<ProductState | null> {
   const product = await readProduct(productId);
-  if (!product?.pendingMove) return product;
-  await recordMove(productId, product.pendingMove);
-  await clearPending(productId, product.pendingMove);
-  return { ...product, pendingMove: null };
+  if (product?.pendingMoves?.length) {
+    await recordMoves(productId, product.pendingMoves);
+    await Product.updateOne(lockedWriteFilter(productId, {}), { $unset: { pendingMoves: 1 } });
+  }
+  if (product?.pendingMove) {
+    await recordMove(productId, product.pendingMove);
+    await clearPending(productId, product.pendingMove);
+  }
+  return product && { ...product, pendingMove: null, pendingMoves: null };
 }
 
 /** Steps 3 and 4. False when the conditional write matched nothing (MongoDB, after a lost lock). */
@@ -163,19 +190,129 @@ export async function reduceInventoryForOrder(
   /** The version that owes the reduction (1: the placement). */
   version?: number,
 ): Promise<OrderDoc | null> {
-  const order = await readLandedOrder(ctx, orderId, version);
-  if (!order) {
-    log.warn({ orderId }, 'reduce-inventory: order does not exist; nothing to do');
-    return null;
-  }
-  const short: OrderDoc['shortItems'] = [];
-  if (order.inventoryStatus === 'pending') {
+  const [outcome] = await reduceInventoryForOrders(ctx, [{ orderId, version }], log);
+  if (outcome!.status === 'rejected') throw outcome!.reason;
+  return outcome!.value;
+}
+
+/** One line of one order, in a product's share of a batch. */
+interface BatchLine {
+  orderId: string;
+  item: OrderItemDoc;
+}
+
+/**
+ * Reduces the stock for many orders at once (the worker hands it the jobs that
+ * arrived together): each product is locked, read and changed once per batch,
+ * whatever the number of orders, and its moves are recorded in one insert.
+ * Orders are served in the order they came; a line that finds too little stock
+ * makes its order `short`. One outcome per order: an order whose products
+ * could not be moved (a database error) fails alone and is retried.
+ */
+export async function reduceInventoryForOrders(
+  ctx: InventoryContext,
+  requests: ReadonlyArray<{ orderId: string; version?: number }>,
+  log: Logger,
+): Promise<Array<PromiseSettledResult<OrderDoc | null>>> {
+  const loaded = await Promise.allSettled(requests.map((r) => readLandedOrder(ctx, r.orderId, r.version)));
+  const byProduct = new Map<string, BatchLine[]>();
+  const seen = new Set<string>();
+  for (const outcome of loaded) {
+    const order = outcome.status === 'fulfilled' ? outcome.value : null;
+    if (!order || order.inventoryStatus !== 'pending' || seen.has(order._id.toHexString())) continue;
+    seen.add(order._id.toHexString());
     for (const item of order.items) {
-      const outcome = await applyReduction(ctx.redis, orderId, item);
-      if (!outcome.applied)
-        short.push({ productId: item.productId, requested: item.quantity, available: outcome.available });
+      const key = item.productId.toHexString();
+      byProduct.set(key, [...(byProduct.get(key) ?? []), { orderId: order._id.toHexString(), item }]);
     }
   }
+
+  // Per order: the lines that found no stock, and whether any product of it failed.
+  const short = new Map<string, OrderDoc['shortItems']>();
+  const failed = new Map<string, unknown>();
+  await Promise.all(
+    [...byProduct].map(async ([productId, lines]) => {
+      try {
+        const outcomes = await withLock(ctx.redis, lockKeys.product(productId), () =>
+          reduceProductLines(new Types.ObjectId(productId), lines),
+        );
+        outcomes.forEach((outcome, i) => {
+          const { orderId, item } = lines[i]!;
+          if (outcome.applied) return;
+          short.set(orderId, [
+            ...(short.get(orderId) ?? []),
+            { productId: item.productId, requested: item.quantity, available: outcome.available },
+          ]);
+        });
+      } catch (error) {
+        for (const { orderId } of lines) failed.set(orderId, error);
+      }
+    }),
+  );
+
+  return Promise.allSettled(
+    requests.map(async ({ orderId }, i) => {
+      const outcome = loaded[i]!;
+      if (outcome.status === 'rejected') throw outcome.reason;
+      if (!outcome.value) {
+        log.warn({ orderId }, 'reduce-inventory: order does not exist; nothing to do');
+        return null;
+      }
+      if (failed.has(orderId)) throw failed.get(orderId);
+      // Lines keep the order's own order, whatever order the products were settled in.
+      const position = new Map(outcome.value.items.map((item, index) => [item.productId.toHexString(), index]));
+      const shortItems = (short.get(orderId) ?? []).sort(
+        (a, b) => position.get(a.productId.toHexString())! - position.get(b.productId.toHexString())!,
+      );
+      return finishReduction(ctx, orderId, shortItems);
+    }),
+  );
+}
+
+/**
+ * One product's lines of a batch, under its lock: moves already recorded (a
+ * retry) count as done; the rest take stock in order while it lasts. The stock
+ * change and the batch's moves are written in one single-document update,
+ * then the moves are recorded and the slot cleared; a crash in between is
+ * finished by the next move on the product (`settledProduct`).
+ */
+async function reduceProductLines(productId: Types.ObjectId, lines: readonly BatchLine[]): Promise<ReductionOutcome[]> {
+  const product = await settledProduct(productId);
+  if (!product) return lines.map(() => ({ applied: false, available: 0 }));
+  const moves = lines.map(({ orderId, item }) => moveOf('reduce', orderId, item));
+  const recorded = await Promise.all(moves.map((move) => isRecorded(move.id)));
+  let stock = product.stock;
+  const apply: PendingMove[] = [];
+  const outcomes = lines.map(({ item }, i): ReductionOutcome => {
+    if (recorded[i]) return { applied: true };
+    if (stock < item.quantity) return { applied: false, available: stock };
+    stock -= item.quantity;
+    apply.push(moves[i]!);
+    return { applied: true };
+  });
+  if (!apply.length) return outcomes;
+  const taken = product.stock - stock;
+  const result = await Product.updateOne(
+    lockedWriteFilter(productId, { pendingMove: null, pendingMoves: null, stock: { $gte: taken } }),
+    { $inc: { stock: -taken }, $set: { pendingMoves: apply } },
+  );
+  // Only on MongoDB after a lost lock: someone else moved the stock meanwhile. The retry decides again.
+  if (result.modifiedCount !== 1) {
+    throw new AppError('conflict', `product ${productId.toHexString()} changed while its stock was being reduced`, {
+      retryable: true,
+    });
+  }
+  await recordMoves(productId, apply);
+  await Product.updateOne(lockedWriteFilter(productId, {}), { $unset: { pendingMoves: 1 } });
+  return outcomes;
+}
+
+/** Records an order's reduction (reduced or short), once, and tells everyone concerned. */
+async function finishReduction(
+  ctx: InventoryContext,
+  orderId: string,
+  short: OrderDoc['shortItems'],
+): Promise<OrderDoc> {
   const { order: updated } = await changeOrder(ctx, orderId, (current) =>
     current.inventoryStatus !== 'pending'
       ? null

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
 import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
@@ -11,20 +13,45 @@ export interface NewNotification {
   occurredAt?: Date;
 }
 
+/**
+ * A notification's `_id` follows from its recipient and dedupe key, so the one
+ * a repeated job collides with is found by `_id`, the only look-up FerretDB
+ * serves from an index. (Notifications stored before this have random ids;
+ * the unique index still refuses their repeats, and they are then found by
+ * recipient and key.)
+ */
+export const notificationIdFor = (recipientId: string, dedupeKey: string) =>
+  new Types.ObjectId(createHash('sha256').update(`${recipientId}|${dedupeKey}`).digest('hex').slice(0, 24));
+
 /** Creates the notification once; a second call with the same dedupe key returns the first. */
 export async function recordNotification(input: NewNotification): Promise<NotificationDoc> {
+  const [stored] = await recordNotifications([input]);
+  return stored!;
+}
+
+/** Creates many notifications in one insert, each once; returns what is stored for each, in order. */
+export async function recordNotifications(inputs: readonly NewNotification[]): Promise<NotificationDoc[]> {
+  const docs = inputs.map((input) => ({ _id: notificationIdFor(input.recipientId, input.dedupeKey), ...input }));
   try {
-    const created = await Notification.create(input);
-    return created.toObject() as NotificationDoc;
+    const created = await Notification.insertMany(docs, { ordered: false });
+    return created.map((doc) => doc.toObject() as NotificationDoc);
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
-    const existing = await Notification.findOne({
-      recipientId: input.recipientId,
-      dedupeKey: input.dedupeKey,
-    }).lean<NotificationDoc>();
-    if (!existing) throw error;
-    return existing;
   }
+  // Some were stored already (a repeated job): answer with what is stored, for all of them.
+  return Promise.all(
+    inputs.map(async (input, i) => {
+      const existing =
+        (await Notification.findById(docs[i]!._id).lean<NotificationDoc>()) ??
+        (await Notification.findOne({
+          recipientId: input.recipientId,
+          dedupeKey: input.dedupeKey,
+        }).lean<NotificationDoc>());
+      if (!existing)
+        throw new Error(`notification ${input.dedupeKey} for ${input.recipientId} was refused and is not stored`);
+      return existing;
+    }),
+  );
 }
 
 /** The `order_notification` event for a stored notification; the same whether sent live or replayed. */

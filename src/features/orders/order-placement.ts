@@ -12,8 +12,9 @@ import { IdempotencyRecord, type IdempotencyDoc } from './idempotency.model.js';
 import { orderJobId } from '../../order-flow/order-jobs.js';
 import { newOrderNumber } from './order-numbers.js';
 import { toPublicOrder, type PublicOrder } from '../../order-flow/order-view.js';
-import { afterOrderWrite, type OrderWriteContext } from '../../order-flow/order-writes.js';
-import { oweJobs, type OwedEntry } from '../../order-flow/owed-work.js';
+import { writeNewOrders, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import type { OwedEntry } from '../../order-flow/owed-work.js';
+import { groupCommit } from '../../lib/group-commit.js';
 import { Order, type OrderDoc } from '../../order-flow/order.model.js';
 import type { PlaceOrderInput } from './orders.schemas.js';
 
@@ -157,10 +158,13 @@ async function planCheckout(
   const quantities = new Map<string, number>();
   for (const item of input.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
 
-  const [customer, products] = await Promise.all([
+  // Every read by `_id` alone: FerretDB serves only that from an index, and an `$in` would
+  // decode the whole products collection on every checkout (~0.4 s at 10,000 products).
+  const [customer, found] = await Promise.all([
     User.findById(caller.id).lean<UserDoc>(),
-    Product.find({ _id: { $in: [...quantities.keys()] } }).lean<ProductDoc[]>(),
+    Promise.all([...quantities.keys()].map((id) => Product.findById(id).lean<ProductDoc>())),
   ]);
+  const products = found.filter((product) => product !== null);
   if (!customer) throw new AppError('unauthorized', 'the account behind this token no longer exists');
 
   const byId = new Map(products.map((p) => [p._id.toHexString(), p]));
@@ -190,8 +194,10 @@ async function planCheckout(
     const sellerId = product.sellerId.toHexString();
     bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), product]);
   }
-  const sellers = await User.find({ _id: { $in: [...bySeller.keys()] } }, { name: 1, shopName: 1 }).lean<UserDoc[]>();
-  const sellerName = new Map(sellers.map((s) => [s._id.toHexString(), s.shopName ?? s.name]));
+  const sellers = await Promise.all(
+    [...bySeller.keys()].map((id) => User.findById(id, { name: 1, shopName: 1 }).lean<UserDoc>()),
+  );
+  const sellerName = new Map(sellers.filter((s) => s !== null).map((s) => [s._id.toHexString(), s.shopName ?? s.name]));
 
   const now = new Date();
   const checkoutId = randomUUID();
@@ -270,14 +276,34 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
   const storedIds = new Set(stored.map((o) => o._id.toHexString()));
   const fresh = plan.filter((o) => !storedIds.has(o._id.toHexString()));
 
-  await oweJobs(fresh.flatMap(placementJobs));
-  await insertOrders(fresh);
+  await (resumed ? writeNewOrders(ctx, fresh, placementJobs, insertOrders) : committerFor(ctx)(fresh));
   ordersCreated.inc(fresh.length);
-  await Promise.all(fresh.map((order) => afterOrderWrite(ctx, order, placementJobs(order))));
   // Orders the crashed request already wrote may have moved on since; answer with what is stored.
   const byId = new Map(stored.map((o) => [o._id.toHexString(), o]));
   const orders = plan.map((o) => byId.get(o._id.toHexString()) ?? o);
   return { status: 201, body: { checkoutId: plan[0]!.checkoutId, orders: orders.map(toPublicOrder) } };
+}
+
+/** Orders per write: FerretDB 1.24 hangs on a write command of 100 statements or more. */
+const MAX_ORDERS_PER_WRITE = 64;
+
+const committers = new WeakMap<OrderWriteContext, (orders: OrderDoc[]) => Promise<void>>();
+
+/**
+ * The checkouts of concurrent requests are written together (group commit):
+ * their owed work in one insert, their orders in one `insertMany`, their jobs
+ * in one `addBulk` per queue. A lone request is written at once.
+ */
+function committerFor(ctx: OrderWriteContext) {
+  let commit = committers.get(ctx);
+  if (!commit) {
+    commit = groupCommit<OrderDoc[]>(
+      (checkouts) => writeNewOrders(ctx, checkouts.flat(), placementJobs, insertOrders),
+      MAX_ORDERS_PER_WRITE,
+    );
+    committers.set(ctx, commit);
+  }
+  return commit;
 }
 
 /**
@@ -285,7 +311,7 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
  * request) is skipped, and one whose random order number collided gets a new
  * number and is inserted again.
  */
-async function insertOrders(plan: OrderDoc[]): Promise<void> {
+async function insertOrders(plan: readonly OrderDoc[]): Promise<void> {
   if (!plan.length) return;
   let pending = plan;
   for (let attempt = 0; attempt < 5; attempt++) {
