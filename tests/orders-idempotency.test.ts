@@ -125,6 +125,33 @@ describe('Idempotency-Key on POST /api/orders', () => {
     expect(await Order.countDocuments({ checkoutId: first.body.checkoutId })).toBe(2);
   });
 
+  it('a retry that takes over a request still running (its lease lapsed) places the same orders, once', async () => {
+    const a = await createProduct(http, sellerA);
+    const b = await createProduct(http, sellerB);
+    const body = orderBody([
+      { productId: a.id, quantity: 1 },
+      { productId: b.id, quantity: 2 },
+    ]);
+    const key = newKey();
+    const first = await post(body, key);
+    expect(first.status).toBe(201);
+    // What a slow first request looks like to its retry: the key still processing, its lease
+    // lapsed, its plan not stored yet, though its orders are written.
+    await IdempotencyRecord.updateOne(
+      { customerId: customer.id, key },
+      { $set: { status: 'processing', lockedUntil: new Date(Date.now() - 1_000) }, $unset: { response: 1, plan: 1 } },
+    );
+
+    const retry = await post(body, key);
+    expect(retry.status).toBe(201);
+    // The retry planned the same ids, found them written, and answers with what is stored.
+    expect(retry.body.checkoutId).toBe(first.body.checkoutId);
+    const view = (res: typeof first) =>
+      res.body.orders.map((o: { id: string; orderNumber: string }) => [o.id, o.orderNumber]).sort();
+    expect(view(retry)).toEqual(view(first));
+    expect(await Order.countDocuments({ 'customer.id': customer.id, idempotencyKey: key })).toBe(2);
+  });
+
   it('a request still holding its key makes a duplicate wait with 409', async () => {
     const p = await createProduct(http, sellerA);
     const key = newKey();

@@ -153,20 +153,26 @@ export class ChangeNotLanded extends Error {
  * orders (`insert`, one command for all, given by the caller, which knows how
  * to number them), then their caches and jobs (one `addBulk` per queue). The
  * batched counterpart of a change's write, for the checkout's group commit.
+ * Answers the ids that were stored already (a concurrent writer of the same
+ * keyed checkout).
  */
 export async function writeNewOrders(
   ctx: OrderWriteContext,
   orders: readonly OrderDoc[],
   owedOf: (order: OrderDoc) => OwedEntry[],
-  insert: (orders: readonly OrderDoc[]) => Promise<void>,
-): Promise<void> {
-  if (!orders.length) return;
+  /** Inserts the orders; answers the ids it found stored already (not written by this call). */
+  insert: (orders: readonly OrderDoc[]) => Promise<ReadonlySet<string>>,
+): Promise<ReadonlySet<string>> {
+  if (!orders.length) return new Set();
   await oweJobs(orders.flatMap(owedOf));
-  await insert(orders);
+  const stored = await insert(orders);
+  // An order someone else wrote is theirs to cache and announce: ours may differ from it.
+  const written = orders.filter((order) => !stored.has(order._id.toHexString()));
   await afterOrderWrites(
     ctx,
-    orders.map((order) => ({ order, owed: owedOf(order) })),
+    written.map((order) => ({ order, owed: owedOf(order) })),
   );
+  return stored;
 }
 
 /**

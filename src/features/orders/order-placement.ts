@@ -147,6 +147,17 @@ async function claimKey(redis: Redis, customerId: string, key: string, requestHa
   );
 }
 
+/** Ids derived from a customer's idempotency key: the checkout's, and its order for each seller. */
+function keyedIds(customerId: string, key: string) {
+  const digest = (part: string) => createHash('sha256').update(`${customerId}|${key}|${part}`).digest('hex');
+  const hex = digest('checkout');
+  return {
+    // Shaped as a version 4 UUID, like the unkeyed ones.
+    checkoutId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+    orderId: (sellerId: string) => new Types.ObjectId(digest(`order|${sellerId}`).slice(0, 24)),
+  };
+}
+
 /** Builds the order documents (ids, numbers, prices) without writing them. */
 async function planCheckout(
   caller: Principal,
@@ -200,11 +211,15 @@ async function planCheckout(
   const sellerName = new Map(sellers.filter((s) => s !== null).map((s) => [s._id.toHexString(), s.shopName ?? s.name]));
 
   const now = new Date();
-  const checkoutId = randomUUID();
+  // With a key, the ids follow from it: a retry that takes over a request still running (its
+  // lease lapsed while the database was slow, not dead) plans the very same orders, and the
+  // second insert of an id is refused, so one key can never place two checkouts.
+  const keyed = idempotencyKey ? keyedIds(caller.id, idempotencyKey) : undefined;
+  const checkoutId = keyed?.checkoutId ?? randomUUID();
   const estimatedDelivery = new Date(now.getTime() + settings.leadTimeDays * 24 * 3600 * 1000);
 
   return [...bySeller.entries()].map(([sellerId, sellerProducts]): OrderDoc => {
-    const _id = new Types.ObjectId();
+    const _id = keyed?.orderId(sellerId) ?? new Types.ObjectId();
     const items = sellerProducts.map((product) => {
       const quantity = quantities.get(product._id.toHexString())!;
       return {
@@ -276,8 +291,16 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
   const storedIds = new Set(stored.map((o) => o._id.toHexString()));
   const fresh = plan.filter((o) => !storedIds.has(o._id.toHexString()));
 
-  await (resumed ? writeNewOrders(ctx, fresh, placementJobs, insertOrders) : committerFor(ctx)(fresh));
-  ordersCreated.inc(fresh.length);
+  const batch = { orders: fresh, taken: new Set<string>() as ReadonlySet<string> };
+  if (resumed) batch.taken = await writeNewOrders(ctx, fresh, placementJobs, insertOrders);
+  else await committerFor(ctx)(batch);
+  // Written meanwhile by another request with the same key (same ids, other numbers): theirs stand.
+  const taken = fresh.filter((o) => batch.taken.has(o._id.toHexString()));
+  ordersCreated.inc(fresh.length - taken.length);
+  if (taken.length) {
+    const found = await Promise.all(taken.map((o) => Order.findById(o._id).lean<OrderDoc>()));
+    stored.push(...found.filter((o) => o !== null));
+  }
   // Orders the crashed request already wrote may have moved on since; answer with what is stored.
   const byId = new Map(stored.map((o) => [o._id.toHexString(), o]));
   const orders = plan.map((o) => byId.get(o._id.toHexString()) ?? o);
@@ -287,7 +310,13 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
 /** Orders per write: FerretDB 1.24 hangs on a write command of 100 statements or more. */
 const MAX_ORDERS_PER_WRITE = 64;
 
-const committers = new WeakMap<OrderWriteContext, (orders: OrderDoc[]) => Promise<void>>();
+/** One checkout's orders in a group commit; `taken` comes back with the ids someone else had stored. */
+interface CheckoutBatch {
+  orders: OrderDoc[];
+  taken: ReadonlySet<string>;
+}
+
+const committers = new WeakMap<OrderWriteContext, (checkout: CheckoutBatch) => Promise<void>>();
 
 /**
  * The checkouts of concurrent requests are written together (group commit):
@@ -297,10 +326,15 @@ const committers = new WeakMap<OrderWriteContext, (orders: OrderDoc[]) => Promis
 function committerFor(ctx: OrderWriteContext) {
   let commit = committers.get(ctx);
   if (!commit) {
-    commit = groupCommit<OrderDoc[]>(
-      (checkouts) => writeNewOrders(ctx, checkouts.flat(), placementJobs, insertOrders),
-      MAX_ORDERS_PER_WRITE,
-    );
+    commit = groupCommit<CheckoutBatch>(async (checkouts) => {
+      const taken = await writeNewOrders(
+        ctx,
+        checkouts.flatMap((checkout) => checkout.orders),
+        placementJobs,
+        insertOrders,
+      );
+      for (const checkout of checkouts) checkout.taken = taken;
+    }, MAX_ORDERS_PER_WRITE);
     committers.set(ctx, commit);
   }
   return commit;
@@ -311,24 +345,30 @@ function committerFor(ctx: OrderWriteContext) {
  * request) is skipped, and one whose random order number collided gets a new
  * number and is inserted again.
  */
-async function insertOrders(plan: readonly OrderDoc[]): Promise<void> {
-  if (!plan.length) return;
+async function insertOrders(plan: readonly OrderDoc[]): Promise<ReadonlySet<string>> {
+  const before = new Set<string>();
   let pending = plan;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 5 && pending.length; attempt++) {
     try {
       await Order.insertMany(pending, { ordered: false });
-      return;
+      return before;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    const stored = new Set(
-      (await Promise.all(pending.map((o) => Order.exists({ _id: o._id }))))
-        .filter((found) => found !== null)
-        .map((found) => String(found._id)),
+    // Which ids are stored now: ours of this attempt (inserted beside a collision), or someone else's.
+    const found = await Promise.all(
+      pending.map((o) => Order.findById(o._id, { orderNumber: 1 }).lean<Pick<OrderDoc, '_id' | 'orderNumber'>>()),
     );
+    const stored = new Map(found.flatMap((o) => (o ? [[o._id.toHexString(), o.orderNumber] as const] : [])));
+    for (const order of pending) {
+      const number = stored.get(order._id.toHexString());
+      // A stored order with another number than ours was written by someone else.
+      if (number !== undefined && number !== order.orderNumber) before.add(order._id.toHexString());
+    }
     pending = pending.filter((o) => !stored.has(o._id.toHexString()));
-    if (pending.length === 0) return;
+    if (pending.length === 0) return before;
     for (const order of pending) order.orderNumber = newOrderNumber();
   }
+  if (!pending.length) return before;
   throw new AppError('conflict', 'could not assign order numbers; try again');
 }
