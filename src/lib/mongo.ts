@@ -82,6 +82,8 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
+  // FerretDB on SQLite under write load: the same command succeeds a moment later (503, retried).
+  if (error.message.includes('SQLITE_BUSY')) return true;
   // Before the first connection mongoose refuses commands with a plain MongooseError.
   return error.name === 'MongooseError' && mongoose.connection.readyState !== 1;
 }

@@ -1,4 +1,5 @@
-import { Schema, model, type Types } from 'mongoose';
+import { createHash } from 'node:crypto';
+import { Schema, Types, model } from 'mongoose';
 
 /**
  * One record per (customer, Idempotency-Key). Created before any order is
@@ -37,3 +38,13 @@ export interface IdempotencyDoc {
 }
 
 export const IdempotencyRecord = model<IdempotencyDoc>('IdempotencyRecord', idempotencySchema);
+
+/**
+ * A record's `_id` follows from its customer and key, so every look-up of a
+ * key is by `_id`: FerretDB answers `{customerId, key}` by decoding the whole
+ * collection (measured: 189 ms at 1,000 records, 739 ms at 2,000, on every
+ * retried request). Records from before this have random ids and are found by
+ * customer and key.
+ */
+export const idempotencyRecordId = (customerId: string, key: string) =>
+  new Types.ObjectId(createHash('sha256').update(`${customerId}|${key}`).digest('hex').slice(0, 24));

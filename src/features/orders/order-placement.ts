@@ -4,11 +4,11 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
 import { withLock } from '../../lib/locks.js';
 import { ordersCreated } from '../../lib/metrics.js';
-import { isDuplicateKeyError } from '../../lib/mongo.js';
+import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { User, type UserDoc } from '../users/user.model.js';
-import { IdempotencyRecord, type IdempotencyDoc } from './idempotency.model.js';
+import { IdempotencyRecord, idempotencyRecordId, type IdempotencyDoc } from './idempotency.model.js';
 import { orderJobId } from '../../order-flow/order-jobs.js';
 import { newOrderNumber } from './order-numbers.js';
 import { toPublicOrder, type PublicOrder } from '../../order-flow/order-view.js';
@@ -69,7 +69,7 @@ export async function placeOrder(
   } catch (error) {
     // Refused before anything was written (bad product, no stock): the key is free for a corrected retry.
     if (error instanceof AppError && !claim.plan) {
-      await IdempotencyRecord.deleteOne({ _id: claim.recordId, status: 'processing' });
+      await IdempotencyRecord.deleteOne(lockedWriteFilter(claim.recordId, { status: 'processing' }));
     }
     throw error;
   } finally {
@@ -109,12 +109,21 @@ const stillRunning = () =>
 async function claimKey(redis: Redis, customerId: string, key: string, requestHash: string): Promise<Claim> {
   const lockedUntil = new Date(Date.now() + KEY_LEASE_MS);
   try {
-    const record = await IdempotencyRecord.create({ customerId, key, requestHash, status: 'processing', lockedUntil });
+    const record = await IdempotencyRecord.create({
+      _id: idempotencyRecordId(customerId, key),
+      customerId,
+      key,
+      requestHash,
+      status: 'processing',
+      lockedUntil,
+    });
     return { kind: 'owner', recordId: record._id };
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
-  const existing = await IdempotencyRecord.findOne({ customerId, key }).lean<IdempotencyDoc>();
+  const existing =
+    (await IdempotencyRecord.findById(idempotencyRecordId(customerId, key)).lean<IdempotencyDoc>()) ??
+    (await IdempotencyRecord.findOne({ customerId, key }).lean<IdempotencyDoc>());
   if (!existing) throw stillRunning();
   if (existing.requestHash !== requestHash) {
     throw new AppError('unprocessable', 'this Idempotency-Key was already used with a different request body');
