@@ -29,10 +29,29 @@ import type { ListOrdersQuery } from '../features/orders/orders.schemas.js';
  *   {ns}:index:{scope}                     every order of the scope
  *   {ns}:index:{scope}:status:{status}     by status
  *   {ns}:index:{scope}:unpaid              unpaid and not cancelled
- *   {ns}:index:ready                       set once a rebuild finished
+ *   {ns}:index:ready:v2                    set once a rebuild finished
  * where {scope} is `all`, `seller:{id}` or `customer:{id}`, and {ns} is the
  * deployment's QUEUE_PREFIX: unlike the per-order caches, "all orders" must
  * not mix two deployments that share a Redis.
+ *
+ * The same script, in the same call, files what `search=` finds an order by
+ * (read by order-search.ts; what each term means is defined by the functions
+ * below, and mirrored for MongoDB by `searchFilter` there):
+ *   {ns}:index:search:numbers              lex set of "ORDERNUMBER|id" (ASCII upper-cased), for prefixes
+ *   {ns}:index:search:codes                lex set of "7K3QX9|id", the random part of ORD-YYYYMMDD-7K3QX9
+ *   {ns}:index:search:phone:{digits}       the orders with that phone (digits only), by creation time
+ *   {ns}:index:search:email:{email}        the orders with that email (ASCII lower-cased), by creation time
+ *   {ns}:index:search:word:{status}:{word}  the orders of that status whose customer name has that word
+ *   {ns}:index:search:irregular            orders whose number is not ORD-<UTC day of creation>-…
+ *   {ns}:index:search:orders               hash id → "wordStatus|paymentStatus|totalAmount|orderNumber|words"
+ * Number, name, phone, email and amount never change after placement, so they
+ * are filed once (the first call that has them) and later versions only
+ * rewrite the hash entry and, when the status changed, move the name words
+ * (two commands per word). Name words are split by status, so that an admin's
+ * search for a word that 50,000 orders share reads a page of the word's sets
+ * instead of intersecting 50,000 ids with a status set. The ready key is `:v2`
+ * because a Redis indexed by the previous version has no search sets: it must
+ * count as not built until the maintenance job has refiled every order.
  */
 
 let namespace = 'orders';
@@ -44,21 +63,104 @@ export function useOrderIndexNamespace(prefix: string): void {
 
 export const orderIndexKeys = () => ({
   entries: `${namespace}:index:entries`,
-  ready: `${namespace}:index:ready`,
+  ready: `${namespace}:index:ready:v2`,
   /** Every key of the index, for SCAN. */
   pattern: `${namespace}:index:*`,
 });
 
-type Scope = 'all' | `seller:${string}` | `customer:${string}`;
-const scopeKey = (scope: Scope) => `${namespace}:index:${scope}`;
-const statusKey = (scope: Scope, status: string) => `${scopeKey(scope)}:status:${status}`;
+export type Scope = 'all' | `seller:${string}` | `customer:${string}`;
+export const scopeKey = (scope: Scope) => `${namespace}:index:${scope}`;
+export const statusKey = (scope: Scope, status: string) => `${scopeKey(scope)}:status:${status}`;
 const unpaidKey = (scope: Scope) => `${scopeKey(scope)}:unpaid`;
+/** The prefix of every search key; the scripts append the names listed above. */
+export const searchPrefix = () => `${namespace}:index:search:`;
 
-// KEYS[1] = entries hash. ARGV: id, version, score, status, unpaid (1/0), then scope keys.
-// The status and unpaid keys are derived from the scope keys here, so the
-// script touches keys it was not passed: fine on one Redis, not on a cluster.
+// ---------------------------------------------------------------- search terms
+
+// Whitespace and "letters" as both the index and MongoDB's regexes (PCRE, and
+// Go's regexp on FerretDB) understand them: the same classes in all three.
+export const WHITESPACE_CLASS = '\\t\\n\\f\\r \\p{Z}';
+export const WORD_CHAR_CLASS = '\\p{L}\\p{N}\\p{M}';
+const WHITESPACE = new RegExp(`[${WHITESPACE_CLASS}]+`, 'u');
+const NOT_WORD_CHARS = new RegExp(`[^${WORD_CHAR_CLASS}]+`, 'u');
+/** At most this many words of one name are filed (a name has at most 100 characters). */
+const MAX_NAME_WORDS = 32;
+
+/** Case-folds A-Z only: exactly what a `[aA]` regex class matches, so the index and MongoDB agree. */
+export const asciiUpper = (text: string) => text.replace(/[a-z]+/g, (s) => s.toUpperCase());
+export const asciiLower = (text: string) => text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+export const phoneDigits = (phone: string) => phone.replace(/[^0-9]+/g, '');
+
+/**
+ * The words a customer name is found by, lower-cased: each whitespace-separated
+ * token with its punctuation removed ("O'Neil" → "oneil", "(VIP)" → "vip"), and
+ * each run of letters and digits inside it ("o", "neil"), so "neil" and
+ * "o'neil" both find "Zara O'Neil".
+ */
+export function nameWords(name: string): string[] {
+  const words = new Set<string>();
+  for (const token of name.toLowerCase().split(WHITESPACE)) {
+    const parts = token.split(NOT_WORD_CHARS).filter(Boolean);
+    if (!parts.length) continue;
+    words.add(parts.join(''));
+    for (const part of parts) words.add(part);
+    if (words.size >= MAX_NAME_WORDS) break;
+  }
+  return [...words].slice(0, MAX_NAME_WORDS);
+}
+
+/** The words of a search: each token with its punctuation removed; punctuation alone is no word. */
+export function queryWords(text: string): string[] {
+  const words = text
+    .toLowerCase()
+    .split(WHITESPACE)
+    .map((token) => token.split(NOT_WORD_CHARS).join(''))
+    .filter(Boolean);
+  return [...new Set(words)];
+}
+
+/** `ORD-20261122-7K3QX9` (order-numbers.ts), once ASCII upper-cased: the day and the random code. */
+export const ORDER_NUMBER_SHAPE = /^ORD-([0-9]{8})-([0-9A-Z]+)$/;
+
+/** YYYYMMDD of a time, in UTC (as order numbers carry it). */
+export const utcDay = (time: number) => new Date(time).toISOString().slice(0, 10).replaceAll('-', '');
+
+/** The fields search files an order under; none of them changes after placement. */
+export interface SearchFields {
+  orderNumber: string;
+  totalAmount: number;
+  customerName: string;
+  customerEmail: string;
+  customerPhone?: string | undefined;
+}
+
+function searchArgs(fields: SearchFields, createdAt: number): string[] {
+  const number = asciiUpper(fields.orderNumber);
+  const shape = ORDER_NUMBER_SHAPE.exec(number);
+  // Regular: the number's day is the day the order was created, so a prefix of
+  // "ORD-YYYYMMDD" is a range of creation times (order-search.ts); every other
+  // order is listed here, so that search can look at them one by one.
+  const regular = shape?.[1] === utcDay(createdAt);
+  return [
+    fields.orderNumber,
+    number,
+    String(fields.totalAmount),
+    nameWords(fields.customerName).join(' '),
+    fields.customerPhone ? phoneDigits(fields.customerPhone) : '',
+    asciiLower(fields.customerEmail),
+    shape?.[2] ?? '',
+    regular ? '0' : '1',
+  ];
+}
+
+// KEYS[1] = entries hash. ARGV: id, version, score, status, unpaid (1/0),
+// paymentStatus, search prefix, number of scope keys, the scope keys, then
+// (optional) the search fields of `searchArgs`.
+// The status, unpaid and search keys are derived from the arguments here, so
+// the script touches keys it was not passed: fine on one Redis, not on a cluster.
 const INDEX_ORDER = `
-local id, version, score, status, unpaid = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local id, version, score, status, unpaid, pay, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local scopes = tonumber(ARGV[8])
 local previous = redis.call('HGET', KEYS[1], id)
 local oldStatus, oldUnpaid
 if previous then
@@ -66,7 +168,7 @@ if previous then
   if tonumber(v) > version then return 0 end
   oldStatus, oldUnpaid = s, u
 end
-for i = 6, #ARGV do
+for i = 9, 8 + scopes do
   local scope = ARGV[i]
   redis.call('ZADD', scope, score, id)
   if oldStatus and oldStatus ~= status then redis.call('ZREM', scope .. ':status:' .. oldStatus, id) end
@@ -78,6 +180,31 @@ for i = 6, #ARGV do
   end
 end
 redis.call('HSET', KEYS[1], id, ARGV[2] .. '|' .. status .. '|' .. unpaid)
+
+local orders = prefix .. 'orders'
+local filed = redis.call('HGET', orders, id)
+local wordStatus, amount, number, words
+if filed then
+  wordStatus, amount, number, words = string.match(filed, '^([^|]*)|[^|]*|([^|]*)|(.*)|([^|]*)$')
+end
+if not words then
+  local s = 9 + scopes
+  if #ARGV < s then return 1 end
+  number, amount, words = ARGV[s], ARGV[s + 2], ARGV[s + 3]
+  local upper, phone, email, code, irregular = ARGV[s + 1], ARGV[s + 4], ARGV[s + 5], ARGV[s + 6], ARGV[s + 7]
+  redis.call('ZADD', prefix .. 'numbers', 0, upper .. '|' .. id)
+  if code ~= '' then redis.call('ZADD', prefix .. 'codes', 0, code .. '|' .. id) end
+  if phone ~= '' then redis.call('ZADD', prefix .. 'phone:' .. phone, score, id) end
+  if email ~= '' then redis.call('ZADD', prefix .. 'email:' .. email, score, id) end
+  if irregular == '1' then redis.call('ZADD', prefix .. 'irregular', score, id) end
+end
+if wordStatus ~= status then
+  for word in string.gmatch(words, '[^ ]+') do
+    if wordStatus then redis.call('ZREM', prefix .. 'word:' .. wordStatus .. ':' .. word, id) end
+    redis.call('ZADD', prefix .. 'word:' .. status .. ':' .. word, score, id)
+  end
+end
+redis.call('HSET', orders, id, status .. '|' .. pay .. '|' .. amount .. '|' .. number .. '|' .. words)
 return 1`;
 
 const withScript = (redis: Redis) => withLuaCommand(redis, 'indexOrder', INDEX_ORDER);
@@ -91,6 +218,8 @@ export interface IndexedOrder {
   paymentStatus: string;
   sellerId: string;
   customerId: string;
+  /** Filed by the first call that has them (they never change); later calls may leave them out. */
+  search?: SearchFields;
 }
 
 export const indexedFields = (order: PublicOrder): IndexedOrder => ({
@@ -101,19 +230,31 @@ export const indexedFields = (order: PublicOrder): IndexedOrder => ({
   paymentStatus: order.paymentStatus,
   sellerId: order.seller.id,
   customerId: order.customer.id,
+  search: {
+    orderNumber: order.orderNumber,
+    totalAmount: order.totalAmount,
+    customerName: order.customer.name,
+    customerEmail: order.customer.email,
+    customerPhone: order.customer.phone,
+  },
 });
 
 function indexArgs(order: IndexedOrder): Array<string | number> {
   const unpaid = order.paymentStatus === 'unpaid' && order.status !== 'cancelled' ? '1' : '0';
   const scopes: Scope[] = ['all', `seller:${order.sellerId}`, `customer:${order.customerId}`];
+  const createdAt = new Date(order.createdAt).getTime();
   return [
     orderIndexKeys().entries,
     order.id,
     order.version,
-    new Date(order.createdAt).getTime(),
+    createdAt,
     order.status,
     unpaid,
+    order.paymentStatus,
+    searchPrefix(),
+    scopes.length,
     ...scopes.map(scopeKey),
+    ...(order.search ? searchArgs(order.search, createdAt) : []),
   ];
 }
 
@@ -136,16 +277,29 @@ async function isReady(redis: Redis): Promise<boolean> {
 }
 
 /**
- * Files every order, then marks the index ready. Safe beside live writes: each
- * entry is version-guarded, so a rebuild that read an order before a change
- * cannot file it under its old status. Returns the number of orders filed.
+ * Files every order (search terms included), then marks the index ready. Safe
+ * beside live writes: each entry is version-guarded, so a rebuild that read an
+ * order before a change cannot file it under its old status. Returns the
+ * number of orders filed.
  */
 export async function rebuildOrderIndex(redis: Redis, log?: Logger): Promise<number> {
   if (await isReady(redis)) return 0;
   const started = Date.now();
   const cursor = Order.find(
     {},
-    { version: 1, createdAt: 1, status: 1, paymentStatus: 1, 'seller.id': 1, 'customer.id': 1 },
+    {
+      version: 1,
+      createdAt: 1,
+      status: 1,
+      paymentStatus: 1,
+      'seller.id': 1,
+      'customer.id': 1,
+      orderNumber: 1,
+      totalAmount: 1,
+      'customer.name': 1,
+      'customer.email': 1,
+      'customer.phone': 1,
+    },
   )
     .lean<OrderDoc[]>()
     .cursor({ batchSize: 1_000 });
@@ -163,6 +317,13 @@ export async function rebuildOrderIndex(redis: Redis, log?: Logger): Promise<num
         paymentStatus: doc.paymentStatus,
         sellerId: doc.seller.id.toHexString(),
         customerId: doc.customer.id.toHexString(),
+        search: {
+          orderNumber: doc.orderNumber,
+          totalAmount: doc.totalAmount,
+          customerName: doc.customer.name,
+          customerEmail: doc.customer.email,
+          customerPhone: doc.customer.phone,
+        },
       }),
     );
     if (++filed % 500 === 0) {
@@ -190,10 +351,35 @@ export interface IndexPage {
 }
 
 /**
+ * Whose orders a list shows: one scope of the index, and a scope every order
+ * must also be in (a customer naming a seller); 'none' when the answer is an
+ * empty page (a seller naming another seller).
+ */
+export function listScope(caller: Principal, query: ListOrdersQuery): { scope: Scope; also?: Scope } | 'none' {
+  if (caller.role === 'customer') {
+    const scope: Scope = `customer:${caller.id}`;
+    return query.sellerId ? { scope, also: `seller:${query.sellerId}` } : { scope };
+  }
+  if (caller.role === 'seller') {
+    if (query.sellerId && query.sellerId !== caller.id) return 'none';
+    return { scope: `seller:${caller.id}` };
+  }
+  return { scope: query.sellerId ? `seller:${query.sellerId}` : 'all' };
+}
+
+/** The creation-time range of `startDate`/`endDate` as sorted-set score bounds. */
+export function dateBounds(query: ListOrdersQuery): { min: string; max: string } {
+  return {
+    min: query.startDate ? String(Date.parse(`${query.startDate}T00:00:00.000Z`)) : '-inf',
+    max: query.endDate ? String(Date.parse(`${query.endDate}T23:59:59.999Z`)) : '+inf',
+  };
+}
+
+/**
  * The ids of one page of `GET /orders`, newest (or oldest) first, or undefined
  * when the index cannot answer (not built, Redis down, or a filter it does not
- * keep: search, payment status, sort by amount or number, a customer asking for
- * one seller); the caller then asks MongoDB.
+ * keep: payment status, sort by amount or number, a customer asking for one
+ * seller); the caller then asks MongoDB. Search is order-search.ts's.
  */
 export async function pageFromIndex(
   redis: Redis,
@@ -202,19 +388,12 @@ export async function pageFromIndex(
 ): Promise<IndexPage | undefined> {
   if (query.search || query.paymentStatus) return undefined;
   if (query.sort !== '-createdAt' && query.sort !== 'createdAt') return undefined;
-  let scope: Scope;
-  if (caller.role === 'customer') {
-    if (query.sellerId) return undefined;
-    scope = `customer:${caller.id}`;
-  } else if (caller.role === 'seller') {
-    if (query.sellerId && query.sellerId !== caller.id) return { ids: [], total: 0 };
-    scope = `seller:${caller.id}`;
-  } else {
-    scope = query.sellerId ? `seller:${query.sellerId}` : 'all';
-  }
+  const scoped = listScope(caller, query);
+  if (scoped === 'none') return { ids: [], total: 0 };
+  if (scoped.also) return undefined;
+  const { scope } = scoped;
   const keys = query.status ? [...new Set(query.status)].map((status) => statusKey(scope, status)) : [scopeKey(scope)];
-  const min = query.startDate ? String(Date.parse(`${query.startDate}T00:00:00.000Z`)) : '-inf';
-  const max = query.endDate ? String(Date.parse(`${query.endDate}T23:59:59.999Z`)) : '+inf';
+  const { min, max } = dateBounds(query);
   const newestFirst = query.sort === '-createdAt';
   const offset = (query.page - 1) * query.limit;
   // One key: the page itself. Several statuses: the first offset+limit of each, merged here.
@@ -261,7 +440,7 @@ async function readIfReady(
 }
 
 // WITHSCORES replies come flat (RESP2) or as [member, score] pairs (RESP3).
-function withScores(reply: unknown): Array<{ id: string; score: number }> {
+export function withScores(reply: unknown): Array<{ id: string; score: number }> {
   const items = reply as Array<string | [string, string | number]>;
   if (items.length && Array.isArray(items[0])) {
     return (items as Array<[string, string | number]>).map(([id, score]) => ({ id, score: Number(score) }));
