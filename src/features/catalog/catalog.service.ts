@@ -75,6 +75,16 @@ export async function listProducts(query: ListProductsQuery, currency: string) {
   };
 }
 
+/**
+ * Products as stored, for another module's decision (a checkout's prices and
+ * stock): by `_id` one at a time, since on FerretDB an `$in` decodes the whole
+ * collection (~0.4 s per call at 10,000 products). Missing ids are left out.
+ */
+export async function findProducts(ids: readonly string[]): Promise<ProductDoc[]> {
+  const found = await Promise.all(ids.map((id) => Product.findById(id).lean<ProductDoc>()));
+  return found.filter((product) => product !== null);
+}
+
 export async function getProduct(id: string, currency: string): Promise<PublicProduct> {
   const product = await Product.findById(id).lean<ProductDoc>();
   if (!product) throw new AppError('not_found', `product ${id} does not exist`);

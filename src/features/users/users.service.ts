@@ -55,6 +55,12 @@ export async function findUser(id: string): Promise<UserDoc | null> {
   return User.findById(id).lean<UserDoc>();
 }
 
+/** The names sellers are shown by (shop name, else name), by `_id` one at a time (see findProducts). */
+export async function sellerNames(ids: readonly string[]): Promise<Map<string, string>> {
+  const found = await Promise.all(ids.map((id) => User.findById(id, { name: 1, shopName: 1 }).lean<UserDoc>()));
+  return new Map(found.filter((u) => u !== null).map((u) => [u._id.toHexString(), u.shopName ?? u.name]));
+}
+
 /** Creates the configured admin once; safe when several API instances start together. */
 export async function ensureAdmin(
   email: string,
