@@ -162,6 +162,26 @@ describe('placing an order', () => {
     expect(res.body).toMatchObject({ productId: p.id, available: 2, requested: 3 });
   });
 
+  it('a checkout sees a price change and a stock taken by earlier orders at once, though the catalog is cached', async () => {
+    const product = await createProduct(http, sellerA, { price: 100, stock: 5 });
+    const buy = (quantity: number) =>
+      http.post('/api/orders', orderBody([{ productId: product.id, quantity }]), { token: customer.token });
+    expect((await buy(1)).body.orders[0].totalAmount).toBe(100);
+
+    expect((await http.patch(`/api/products/${product.id}`, { price: 250 }, { token: sellerA.token })).status).toBe(
+      200,
+    );
+    expect((await buy(1)).body.orders[0].totalAmount).toBe(250);
+
+    // Once the worker has taken the stock, the pre-check refuses what is no longer there.
+    await eventually(async () => expect((await Product.findById(product.id).lean())!.stock).toBe(3));
+    expect((await buy(3)).status).toBe(201);
+    await eventually(async () => expect((await Product.findById(product.id).lean())!.stock).toBe(0));
+    const refused = await buy(1);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain('0 left');
+  });
+
   it('validates the body: items, quantities, address', async () => {
     const p = await createProduct(http, sellerA);
     const bad = [

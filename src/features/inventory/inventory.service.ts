@@ -6,6 +6,7 @@ import { Types } from 'mongoose';
 import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
+import { forgetProducts } from '../catalog/catalog.service.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { recordNotification } from '../notifications/notifications.service.js';
 import { orderAudience } from '../../order-flow/order-announcements.js';
@@ -169,7 +170,9 @@ export async function applyRestoration(
     if (!product) return false;
     const restore = moveOf('restore', orderId, item);
     if (!(await isRecorded(moveId('reduce', orderId, productId))) || (await isRecorded(restore.id))) return false;
-    return applyMove(item.productId, restore, item.quantity, {});
+    const moved = await applyMove(item.productId, restore, item.quantity, {});
+    if (moved) await forgetProducts(redis, [productId]);
+    return moved;
   });
 }
 
@@ -249,6 +252,8 @@ export async function reduceInventoryForOrders(
       }
     }),
   );
+  // The checkout's cached stock of these products is behind now.
+  await forgetProducts(ctx.redis, [...byProduct.keys()]);
 
   return Promise.allSettled(
     requests.map(async ({ orderId }, i) => {

@@ -1,4 +1,6 @@
+import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
+import { readThrough } from '../../lib/read-through.js';
 import type { Logger } from '../../lib/logger.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
@@ -55,10 +57,47 @@ export async function findUser(id: string): Promise<UserDoc | null> {
   return User.findById(id).lean<UserDoc>();
 }
 
-/** The names sellers are shown by (shop name, else name), by `_id` one at a time (see findProducts). */
-export async function sellerNames(ids: readonly string[]): Promise<Map<string, string>> {
-  const found = await Promise.all(ids.map((id) => User.findById(id, { name: 1, shopName: 1 }).lean<UserDoc>()));
-  return new Map(found.filter((u) => u !== null).map((u) => [u._id.toHexString(), u.shopName ?? u.name]));
+/** What a checkout needs of a customer or seller: names and contact. */
+export type UserCard = Pick<UserDoc, 'name' | 'email' | 'phone' | 'shopName' | 'role'> & { id: string };
+
+/** How long a user's card stays cached; accounts are never renamed today, so this only bounds staleness. */
+const USER_CARD_SECONDS = 60;
+
+/**
+ * Users' cards for a checkout, read through a Redis cache (a returning
+ * customer's checkout reads no user from the database), misses by `_id` one
+ * at a time (see findProducts). Missing ids are left out.
+ */
+export async function userCards(redis: Redis, ids: readonly string[]): Promise<Map<string, UserCard>> {
+  const found = await readThrough(
+    redis,
+    ids.map((id) => `catalog:user:${id}`),
+    USER_CARD_SECONDS,
+    (indexes) =>
+      Promise.all(
+        indexes.map(async (i) => {
+          const user = await User.findById(ids[i], {
+            name: 1,
+            email: 1,
+            phone: 1,
+            shopName: 1,
+            role: 1,
+          }).lean<UserDoc>();
+          return (
+            user && {
+              id: user._id.toHexString(),
+              name: user.name,
+              email: user.email,
+              phone: user.phone,
+              shopName: user.shopName,
+              role: user.role,
+            }
+          );
+        }),
+      ),
+    { encode: (card: UserCard) => JSON.stringify(card), decode: (text) => JSON.parse(text) as UserCard },
+  );
+  return new Map(found.filter((card) => card !== null).map((card) => [card.id, card]));
 }
 
 /** Creates the configured admin once; safe when several API instances start together. */
