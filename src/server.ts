@@ -39,8 +39,9 @@ export async function startApiServer(config: Config, log = createLogger(config.L
   const startup = { done: false };
   const app = createApp({ config, log, tokens, redis, queues, startup, limits: createRateLimits(redis, config, log) });
 
+  const handlers = countInFlight(app.fetch);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
+    const s = serve({ fetch: handlers.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
     (s as Server).once('error', reject);
   });
   const gateway = attachGateway(server, { tokens, log, redisUrl: config.REDIS_URL, redis });
@@ -89,9 +90,32 @@ export async function startApiServer(config: Config, log = createLogger(config.L
       server.closeIdleConnections();
       await gateway.close();
       await closed;
+      // A connection can end before its handler does (the client gave up): its writes must
+      // still finish before the database connection goes, or they stop half-way.
+      await handlers.idle();
       await disconnectMongo();
       await closeQueues(queues);
       await Promise.all([closeRedis(redis), closeRedis(queueConnection)]);
     },
+  };
+}
+
+/** Wraps the app's fetch handler to count the requests in flight, and to wait until there are none. */
+function countInFlight<Rest extends unknown[]>(
+  fetch: (request: Request, ...rest: Rest) => Response | Promise<Response>,
+) {
+  let inFlight = 0;
+  let whenIdle: (() => void) | undefined;
+  return {
+    fetch: async (request: Request, ...rest: Rest) => {
+      inFlight++;
+      try {
+        return await fetch(request, ...rest);
+      } finally {
+        inFlight--;
+        if (inFlight === 0) whenIdle?.();
+      }
+    },
+    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (whenIdle = resolve))),
   };
 }
