@@ -25,6 +25,8 @@ import { io as connect } from 'socket.io-client';
 import { orderIndexKeys } from '../src/order-flow/order-index.js';
 import { STATS_GENERATION_KEY } from '../src/order-flow/order-stats.js';
 import { eventually } from '../tests/helpers/processes.js';
+import { spawn } from 'node:child_process';
+import { freePort } from '../scripts/embedded-services.js';
 import { insertOneCeiling, noopJobCeiling, type Ceiling } from './ceilings.js';
 import { say, startBenchSystem, type BenchSystem } from './harness.js';
 import {
@@ -176,7 +178,30 @@ async function ceilings(system: BenchSystem) {
   const insert = await insertOneCeiling(system.mongoUrl, orderDoc!, concurrency, settings.seconds);
   say(`ceiling: BullMQ no-op jobs, ${concurrency} in flight, ${settings.seconds} s…`);
   const noop = await noopJobCeiling(system.redisUrl, concurrency, settings.seconds);
-  return { insert, noop };
+  say(`ceiling: a bare Hono endpoint (JSON from Redis, no auth), ${TARGETS.cachedConnections} connections…`);
+  const bare = await bareHonoCeiling(system, placed.orders[0], TARGETS.cachedConnections);
+  return { insert, noop, bare };
+}
+
+/** A Hono endpoint in a process of its own answering an order-sized JSON from Redis: the cached read's limit. */
+async function bareHonoCeiling(system: BenchSystem, order: unknown, connections: number): Promise<Ceiling> {
+  const redis = new Redis(system.redisUrl);
+  await redis.set('bench:bare', JSON.stringify(order));
+  redis.disconnect();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-hono.ts', String(port), system.redisUrl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`bare Hono endpoint exited (${code})`)));
+    });
+    const result = await load({ url: `http://127.0.0.1:${port}/bare`, connections, duration: settings.seconds });
+    return { ...result, concurrency: connections };
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
@@ -435,12 +460,12 @@ async function benchBackend(backend: 'sqlite' | 'postgresql') {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   const system = await startBenchSystem(backend, 3, profileDir);
   try {
-    const { insert, noop } = await ceilings(system);
+    const { insert, noop, bare } = await ceilings(system);
     const orders = await orderCreation(system);
     const notifications = await notificationLatency(system);
     const reads = await orderReads(system);
     const lists = await listsAndStats(system);
-    return { backend, insert, noop, orders, notifications, reads, lists };
+    return { backend, insert, noop, bare, orders, notifications, reads, lists };
   } finally {
     await system.stop();
   }
@@ -496,6 +521,13 @@ function report(r: BackendResult): string {
           cachedAt ? met(cachedAt.result.p99 < TARGETS.cachedP99) : '–',
         ],
         [
+          `cached \`GET /api/orders/:id\` ≥ 50% of the bare Hono endpoint's rate`,
+          cachedAt
+            ? `${((cachedAt.result.rate / r.bare.rate) * 100).toFixed(0)}% (${cachedAt.result.rate.toFixed(0)} of ${r.bare.rate.toFixed(0)} req/s)`
+            : 'not run',
+          cachedAt ? met(cachedAt.result.rate >= r.bare.rate * 0.5) : '–',
+        ],
+        [
           `list p95 < ${TARGETS.listP95} ms at ${TARGETS.listOrders.toLocaleString('en')} orders${sizeNote}`,
           `worst p95 ${ms(worstList.result.p95)} ms (${worstList.name.split(':')[0]})`,
           met(worstList.result.p95 < TARGETS.listP95 && settings.orders >= TARGETS.listOrders),
@@ -515,6 +547,7 @@ function report(r: BackendResult): string {
       [
         ceilingRow('raw driver `insertOne`, order-sized document', r.insert),
         ceilingRow('BullMQ no-op job, add to completion', r.noop),
+        ceilingRow('bare Hono endpoint, order JSON from Redis, no auth (requests)', r.bare),
       ],
     ),
     '',
@@ -555,10 +588,16 @@ function report(r: BackendResult): string {
     '',
     '### Reads',
     '',
-    table(
-      ['scenario', 'connections', 'requests', 'errors', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'CPU'],
-      readRows(r.reads),
-    ),
+    tableOf(r.reads, [
+      ['scenario', (x) => x.name],
+      ['connections', (x) => x.result.connections],
+      ['requests', (x) => x.result.count],
+      ['errors', (x) => x.result.non2xx + x.result.errors],
+      ['req/s', (x) => x.result.rate.toFixed(0)],
+      ['of bare Hono', (x) => `${((x.result.rate / r.bare.rate) * 100).toFixed(0)}%`],
+      ...latencyColumns((x: Read) => x.result),
+      ['CPU', (x) => formatCpu(x.cpu)],
+    ]),
     '',
     `### Lists and stats at ${r.lists.seeded.orders.toLocaleString('en')} orders and ${r.lists.seeded.deliveries.toLocaleString('en')} deliveries`,
     '',
