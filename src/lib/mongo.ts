@@ -1,4 +1,5 @@
-import mongoose from 'mongoose';
+import { createHash } from 'node:crypto';
+import mongoose, { Types } from 'mongoose';
 import type { Config } from '../env.js';
 import type { Logger } from './logger.js';
 import { retryUntilDone, withTimeout } from './async.js';
@@ -49,6 +50,16 @@ let ferretDB = false;
  */
 export function lockedWriteFilter(id: unknown, conditions: Record<string, unknown>): Record<string, unknown> {
   return ferretDB ? { _id: id } : { _id: id, ...conditions };
+}
+
+/**
+ * An ObjectId that follows from `text` (a SHA-256 of it): for documents whose
+ * identity is a natural key (a customer's idempotency key, a notification's
+ * dedupe key), so a repeat collides on `_id` and is found by `_id`, the only
+ * look-up FerretDB serves from an index.
+ */
+export function objectIdFrom(text: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(text).digest('hex').slice(0, 24));
 }
 
 export async function disconnectMongo(): Promise<void> {

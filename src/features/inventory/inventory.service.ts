@@ -63,20 +63,6 @@ const readProduct = (productId: Types.ObjectId) =>
 
 const isRecorded = async (id: string) => (await InventoryMove.exists({ _id: id })) !== null;
 
-async function recordMove(productId: Types.ObjectId, move: PendingMove): Promise<void> {
-  try {
-    await InventoryMove.create({
-      _id: move.id,
-      kind: move.kind,
-      orderId: move.orderId,
-      productId,
-      quantity: move.quantity,
-    });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
-}
-
 async function clearPending(productId: Types.ObjectId, move: PendingMove): Promise<void> {
   await Product.updateOne(lockedWriteFilter(productId, { 'pendingMove.id': move.id }), { $unset: { pendingMove: 1 } });
 }
@@ -107,7 +93,7 @@ async function settledProduct(productId: Types.ObjectId): Promise<ProductState |
     await Product.updateOne(lockedWriteFilter(productId, {}), { $unset: { pendingMoves: 1 } });
   }
   if (product?.pendingMove) {
-    await recordMove(productId, product.pendingMove);
+    await recordMoves(productId, [product.pendingMove]);
     await clearPending(productId, product.pendingMove);
   }
   return product && { ...product, pendingMove: null, pendingMoves: null };
@@ -125,37 +111,21 @@ async function applyMove(
     $set: { pendingMove: move },
   });
   if (result.modifiedCount !== 1) return false;
-  await recordMove(productId, move);
+  await recordMoves(productId, [move]);
   await clearPending(productId, move);
   return true;
 }
 
-/** Takes one item's quantity out of stock, once; never below zero. */
+/** Takes one item's quantity out of stock, once; never below zero: a batch of one line. */
 export async function applyReduction(
   redis: Redis,
   orderId: string,
   item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
 ): Promise<ReductionOutcome> {
-  return withLock(redis, lockKeys.product(item.productId.toHexString()), () => reduceUnlocked(orderId, item));
-}
-
-async function reduceUnlocked(
-  orderId: string,
-  item: Pick<OrderItemDoc, 'productId' | 'quantity'>,
-): Promise<ReductionOutcome> {
-  const move = moveOf('reduce', orderId, item);
-  const product = await settledProduct(item.productId);
-  if (!product) return { applied: false, available: 0 };
-  if (await isRecorded(move.id)) return { applied: true };
-  if (product.stock < item.quantity) return { applied: false, available: product.stock };
-  if (await applyMove(item.productId, move, -item.quantity, { stock: { $gte: item.quantity } })) {
-    return { applied: true };
-  }
-  // Only on MongoDB after a lost lock: someone else moved the stock; report what is there now.
-  const now = await readProduct(item.productId);
-  return now?.pendingMove?.id === move.id || (await isRecorded(move.id))
-    ? { applied: true }
-    : { applied: false, available: now?.stock ?? 0 };
+  const [outcome] = await withLock(redis, lockKeys.product(item.productId.toHexString()), () =>
+    reduceProductLines(item.productId, [{ orderId, item }]),
+  );
+  return outcome!;
 }
 
 /** Puts one item's quantity back, once, and only if its reduction happened. */
@@ -201,7 +171,7 @@ export async function reduceInventoryForOrder(
 /** One line of one order, in a product's share of a batch. */
 interface BatchLine {
   orderId: string;
-  item: OrderItemDoc;
+  item: Pick<OrderItemDoc, 'productId' | 'quantity'>;
 }
 
 /**

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Types } from 'mongoose';
 import { AppError } from '../../lib/errors.js';
-import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
+import { isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
 
 export interface NewNotification {
@@ -21,7 +19,7 @@ export interface NewNotification {
  * recipient and key.)
  */
 export const notificationIdFor = (recipientId: string, dedupeKey: string) =>
-  new Types.ObjectId(createHash('sha256').update(`${recipientId}|${dedupeKey}`).digest('hex').slice(0, 24));
+  objectIdFrom(`${recipientId}|${dedupeKey}`);
 
 /** Creates the notification once; a second call with the same dedupe key returns the first. */
 export async function recordNotification(input: NewNotification): Promise<NotificationDoc> {

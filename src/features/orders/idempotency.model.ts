@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Schema, Types, model } from 'mongoose';
+import { Schema, model, type Types } from 'mongoose';
+import { objectIdFrom } from '../../lib/mongo.js';
 
 /**
  * One record per (customer, Idempotency-Key). Created before any order is
@@ -46,5 +46,4 @@ export const IdempotencyRecord = model<IdempotencyDoc>('IdempotencyRecord', idem
  * retried request). Records from before this have random ids and are found by
  * customer and key.
  */
-export const idempotencyRecordId = (customerId: string, key: string) =>
-  new Types.ObjectId(createHash('sha256').update(`${customerId}|${key}`).digest('hex').slice(0, 24));
+export const idempotencyRecordId = (customerId: string, key: string) => objectIdFrom(`${customerId}|${key}`);

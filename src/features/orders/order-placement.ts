@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
 import { withLock } from '../../lib/locks.js';
 import { ordersCreated } from '../../lib/metrics.js';
-import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
+import { isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import type { ProductDoc } from '../catalog/product.model.js';
 import { findProducts } from '../catalog/catalog.service.js';
@@ -159,12 +159,11 @@ async function claimKey(redis: Redis, customerId: string, key: string, requestHa
 
 /** Ids derived from a customer's idempotency key: the checkout's, and its order for each seller. */
 function keyedIds(customerId: string, key: string) {
-  const digest = (part: string) => createHash('sha256').update(`${customerId}|${key}|${part}`).digest('hex');
-  const hex = digest('checkout');
+  const hex = createHash('sha256').update(`${customerId}|${key}|checkout`).digest('hex');
   return {
     // Shaped as a version 4 UUID, like the unkeyed ones.
     checkoutId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
-    orderId: (sellerId: string) => new Types.ObjectId(digest(`order|${sellerId}`).slice(0, 24)),
+    orderId: (sellerId: string) => objectIdFrom(`${customerId}|${key}|order|${sellerId}`),
   };
 }
 
