@@ -14,7 +14,7 @@ import { Order } from '../src/order-flow/order.model.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
-import { eventually, runEntry, type RunningProcess } from './helpers/processes.js';
+import { eventually, runEntry, startApiProcess, type RunningProcess } from './helpers/processes.js';
 import { testEnv } from './helpers/system.js';
 
 /**
@@ -29,14 +29,9 @@ let queues: Queue[];
 const running: RunningProcess[] = [];
 
 async function startApi() {
-  const port = await freePort();
-  const api = runEntry('src/index.ts', { ...env, PORT: String(port) });
-  running.push(api);
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (!(await fetch(`${url}/readyz`)).ok) throw new Error('not ready');
-  }, 30_000);
-  return { api, http: httpClient(url) };
+  const api = await startApiProcess(env);
+  running.push(api.process);
+  return { api: api.process, http: httpClient(api.url) };
 }
 
 function startWorker() {

@@ -3,11 +3,10 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Order } from '../src/order-flow/order.model.js';
 import { QUEUE_NAMES } from '../src/jobs/queues.js';
-import { freePort } from '../scripts/embedded-services.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
-import { eventually, runEntry, type RunningProcess } from './helpers/processes.js';
+import { eventually, runEntry, startApiProcess, type RunningProcess } from './helpers/processes.js';
 import { testEnv } from './helpers/system.js';
 
 /** Real processes: SIGTERM the API and the worker in the middle of a burst of orders. */
@@ -15,14 +14,9 @@ let env: Record<string, string>;
 const running: RunningProcess[] = [];
 
 async function startApi() {
-  const port = await freePort();
-  const api = runEntry('src/index.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
-  running.push(api);
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (!(await fetch(`${url}/readyz`)).ok) throw new Error('not ready');
-  }, 30_000);
-  return { api, url };
+  const api = await startApiProcess({ ...env, LOG_LEVEL: 'info' });
+  running.push(api.process);
+  return { api: api.process, url: api.url };
 }
 
 beforeAll(async () => {

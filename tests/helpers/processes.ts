@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../scripts/embedded-services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,4 +48,20 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000)
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+}
+
+/** Runs the API as a process of its own (one a test can kill) on a free port, and waits until it is ready. */
+export async function startApiProcess(env: Record<string, string>): Promise<{ process: RunningProcess; url: string }> {
+  const port = await freePort();
+  const api = runEntry('src/index.ts', { ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(async () => {
+      if (!(await fetch(`${url}/readyz`)).ok) throw new Error('not ready');
+    }, 30_000);
+  } catch (error) {
+    await api.stop('SIGKILL');
+    throw error;
+  }
+  return { process: api, url };
 }
