@@ -12,7 +12,12 @@ import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
-import { oweJobs } from '../src/order-flow/owed-work.js';
+import { oweJobs, reconcileOwedWork } from '../src/order-flow/owed-work.js';
+import { OwedJob } from '../src/order-flow/owed-job.model.js';
+import { parseOrderJobId } from '../src/order-flow/order-jobs.js';
+import { closeQueues, createQueues } from '../src/jobs/queues.js';
+import { createLogger } from '../src/lib/logger.js';
+import { closeRedis, createRedis } from '../src/lib/redis.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, testConfig, type TestApi } from './helpers/system.js';
 
@@ -100,5 +105,38 @@ describe('"saved" means the jobs will run', () => {
       version: 1,
     });
     await expectFullyProcessed(id, product.id, 8);
+  });
+
+  it('work owed by an order its API never wrote (killed between the two inserts) is dropped once it is old; landed work is sent', async () => {
+    const product = await createProduct(http, seller, { stock: 10 });
+    const placed = await http.post('/api/orders', orderBody([{ productId: product.id, quantity: 1 }]), {
+      token: customer.token,
+    });
+    const landed = placed.body.orders[0].id as string;
+    await expectFullyProcessed(landed, product.id, 9);
+    const ghost = new Types.ObjectId().toHexString();
+    const ids = (orderId: string) => [`reduce-inventory_${orderId}`, `notify-seller_${orderId}`];
+    // The ghost's owed work, and a landed order's owed work whose job Redis lost.
+    await oweJobs([...ids(ghost), ...ids(landed)].map((jobId) => ({ jobId, version: 1 })));
+    // Five minutes: past this pass's abandon age, short of the running workers' own (10 min).
+    await OwedJob.collection.updateMany({}, { $set: { createdAt: new Date(Date.now() - 5 * 60_000) } });
+    const log = createLogger('silent', 'test');
+    const client = createRedis(redis.url, 'command', log);
+    const producer = createRedis(redis.url, 'blocking', log);
+    const queues = createQueues(producer, api.config.QUEUE_PREFIX, log);
+    try {
+      // Redis lost the landed order's jobs (they had completed and are gone).
+      await Promise.all(ids(landed).map((jobId) => queues[parseOrderJobId(jobId)!.queue].remove(jobId)));
+      const outcome = await reconcileOwedWork({ queues, redis: client, log }, { graceMs: 0, abandonMs: 60_000 });
+      expect(outcome.abandoned).toBe(2);
+      expect(await owedJobsOf([ghost])).toEqual([]);
+    } finally {
+      await closeQueues(queues);
+      await Promise.all([closeRedis(client), closeRedis(producer)]);
+    }
+    // The landed order's jobs ran again (idempotent) and struck themselves off.
+    await eventually(async () => expect(await owedJobsOf([landed])).toEqual([]), 30_000);
+    expect((await Product.findById(product.id).lean())!.stock).toBe(9);
+    expect(await Notification.countDocuments({ orderId: landed, type: 'order_notification' })).toBe(1);
   });
 });

@@ -161,17 +161,11 @@ export async function reconcileOwedWork(
     return 'live';
   };
 
-  const toAdd: Array<{ record: OwedJobDoc; job: NonNullable<ReturnType<typeof parseOrderJobId>> }> = [];
-  for (const [i, entry] of due.entries()) {
+  const toAdd: OwedJobDoc[] = [];
+  for (const [i, { record, job }] of due.entries()) {
     const where = place(i);
-    if (where === 'live') continue;
-    if (where === 'missing') {
-      toAdd.push(entry);
-      continue;
-    }
-    const { record, job } = entry;
-    // The list was read before Redis was asked: the job may have finished and struck itself off since.
-    if (!(await OwedJob.exists({ _id: record._id }))) continue;
+    // Old enough that its writer must be gone, and its change never landed: nothing will ever
+    // do it (a live job of it only retries until it fails).
     if (now - new Date(record.createdAt).getTime() > settings.abandonMs && !(await changeLanded(record))) {
       await OwedJob.deleteOne({ _id: record._id });
       await queues[job.queue].remove(record._id).catch(() => 0);
@@ -179,6 +173,13 @@ export async function reconcileOwedWork(
       outcome.abandoned++;
       continue;
     }
+    if (where === 'live') continue;
+    if (where === 'missing') {
+      toAdd.push(record);
+      continue;
+    }
+    // The list was read before Redis was asked: the job may have finished and struck itself off since.
+    if (!(await OwedJob.exists({ _id: record._id }))) continue;
     try {
       const stale = await Job.fromId(queues[job.queue], record._id);
       await stale?.retry(where, { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -191,7 +192,7 @@ export async function reconcileOwedWork(
     await OwedJob.updateOne({ _id: record._id }, { $set: { dueAt: new Date(now + delay) }, $inc: { resends: 1 } });
   }
   if (toAdd.length) {
-    const entries = toAdd.map(({ record }) => ({ jobId: record._id, version: record.version }));
+    const entries = toAdd.map((record) => ({ jobId: record._id, version: record.version }));
     if (await sendOwedJobs(queues, entries, log)) outcome.added = toAdd.length;
   }
   if (outcome.added || outcome.retried || outcome.abandoned) log.info(outcome, 'reconciler re-sent owed work');
