@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderRevision, revisionId } from '../src/order-flow/order-revision.model.js';
-import { changeOrder, type OrderWriteContext } from '../src/order-flow/order-writes.js';
+import {
+  ChangeNotLanded,
+  changeOrder,
+  readLandedOrder,
+  type OrderWriteContext,
+} from '../src/order-flow/order-writes.js';
 import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { AppError } from '../src/lib/errors.js';
@@ -88,5 +93,28 @@ describe('order versions are claimed by inserting a revision', () => {
     );
     expect(order.status).toBe('in_progress');
     expect(order.version).toBe(3);
+  });
+
+  it('a job owed by a claim whose writer died finishes the claim; one owed by a change not written yet waits', async () => {
+    const orderId = await newOrder();
+    // Version 3 not claimed at all: its job must wait (retry), not act on the older order.
+    await expect(readLandedOrder(writerA, orderId, 3)).rejects.toBeInstanceOf(ChangeNotLanded);
+    // The dead writer claimed version 2 (confirm) and was killed before writing the order.
+    await OrderRevision.create({
+      _id: revisionId(orderId, 2),
+      orderId,
+      version: 2,
+      set: { status: 'confirmed', version: 2 },
+    });
+    await OrderRevision.collection.updateOne(
+      { _id: revisionId(orderId, 2) as never },
+      { $set: { createdAt: new Date(Date.now() - 60_000) } },
+    );
+
+    const order = await readLandedOrder(writerA, orderId, 2);
+    expect(order).toMatchObject({ status: 'confirmed', version: 2 });
+    // Twice (the job retried, or a second worker): the same order, nothing applied again.
+    expect(await readLandedOrder(writerB, orderId, 2)).toMatchObject({ status: 'confirmed', version: 2 });
+    expect((await Order.findById(orderId).lean())!.version).toBe(2);
   });
 });
