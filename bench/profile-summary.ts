@@ -2,7 +2,10 @@
  * The functions that used the most CPU (share of busy samples; idle left out) in V8 profiles (`npm run bench -- --profile`
  * writes them), by self time, grouped by function and file:
  *
- *   npx tsx bench/profile-summary.ts .data/bench/profiles/api [--top 25]
+ *   npx tsx bench/profile-summary.ts .data/bench/profiles/api [--top 25] [--by package]
+ *
+ * `--by package` adds self time up per npm package (the project's own files by
+ * folder, Node's internals and V8's entries such as the garbage collector as they are).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,7 +18,7 @@ interface ProfileNode {
 }
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string', default: '25' } },
+  options: { top: { type: 'string', default: '25' }, by: { type: 'string', default: 'function' } },
   allowPositionals: true,
 });
 const dir = positionals[0] ?? '.data/bench/profiles/api';
@@ -34,7 +37,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
       : where.startsWith('/')
         ? relative(process.cwd(), where)
         : where;
-    const key = `${functionName || '(anonymous)'} ${shortWhere}${shortWhere ? `:${lineNumber + 1}` : ''}`;
+    const key =
+      values.by === 'package'
+        ? packageOf(shortWhere, functionName)
+        : `${functionName || '(anonymous)'} ${shortWhere}${shortWhere ? `:${lineNumber + 1}` : ''}`;
     selfHits.set(key, (selfHits.get(key) ?? 0) + hits);
     total += hits;
   }
@@ -42,3 +48,14 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
 const rows = [...selfHits].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
 process.stdout.write('| self % | function |\n| --- | --- |\n');
 for (const [key, hits] of rows) process.stdout.write(`| ${((hits / total) * 100).toFixed(1)} | \`${key}\` |\n`);
+
+/** `bullmq`, `@hono/node-server`, `src/order-flow`, `node:internal`, or V8's own entry (`(garbage collector)`). */
+function packageOf(where: string, functionName: string): string {
+  if (!where) return functionName || '(native)';
+  if (where.startsWith('node:')) return 'node:internal';
+  const parts = where.split('/');
+  if (!where.startsWith('/') && parts.length > 1 && !['src', 'workers', 'bench', 'tests'].includes(parts[0]!)) {
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  return parts.slice(0, 2).join('/');
+}

@@ -54,6 +54,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // Writes V8 CPU profiles of the API and the worker under .data/bench/profiles/<backend>/.
     profile: { type: 'boolean', default: false },
+    // Only order creation (and its ceilings): the quick loop while working on the pipeline.
+    'orders-only': { type: 'boolean', default: false },
   },
 });
 
@@ -108,15 +110,44 @@ const latencyColumns = <T>(of: (row: T) => Latencies, prefix = ''): Array<Column
   [`${prefix}max ms`, (row) => ms(of(row).max)],
 ];
 
-/** Commands Redis has run so far (INFO stats), to count Redis calls per order. */
-async function redisCommands(url: string): Promise<number> {
+/** Commands Redis has run so far, by command (INFO commandstats; Lua's own calls included). */
+async function redisCommands(url: string): Promise<Record<string, number>> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    const info = await redis.info('stats');
-    return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
+    const info = await redis.info('commandstats');
+    return Object.fromEntries(
+      [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map(([, name, calls]) => [name!, Number(calls)]),
+    );
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Commands the database has run so far, by name (FerretDB's `serverStatus`
+ * counts every command it receives), to count round trips per order.
+ */
+async function databaseCommands(url: string): Promise<Record<string, number>> {
+  const client = new MongoClient(url, { directConnection: true });
+  try {
+    const status = await client.db('admin').command({ serverStatus: 1 });
+    const commands = (status.metrics?.commands ?? {}) as Record<string, { total?: number | { low: number } }>;
+    return Object.fromEntries(Object.entries(commands).map(([name, counts]) => [name, Number(counts.total ?? 0)]));
+  } finally {
+    await client.close();
+  }
+}
+
+/** Commands per order between two counts: the total, and the busiest commands. */
+function commandsPerOrder(before: Record<string, number>, after: Record<string, number>, orders: number) {
+  const perCommand = Object.entries(after)
+    .map(([name, total]) => [name, (total - (before[name] ?? 0)) / orders] as const)
+    .filter(([, n]) => n >= 0.05)
+    .sort(([, a], [, b]) => b - a);
+  return {
+    total: perCommand.reduce((sum, [, n]) => sum + n, 0),
+    breakdown: perCommand.map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', '),
+  };
 }
 
 /** CPU milliseconds per order of each process over a run, from its share of a core. */
@@ -137,8 +168,10 @@ interface OrderRun {
   cpu: Record<string, number>;
   /** Seconds from the first request until the queues were empty. */
   seconds: number;
-  /** Redis commands per order placed (the bench's own polling included: a few per second). */
-  redisPerOrder: number;
+  /** Redis commands per order placed, Lua's own calls included (the bench's polling too: a few per second). */
+  redisPerOrder: { total: number; breakdown: string };
+  /** Database commands (round trips) per order placed, and the busiest of them. */
+  databasePerOrder: { total: number; breakdown: string };
 }
 
 interface NotifyRun {
@@ -214,6 +247,7 @@ async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
     say(`POST /api/orders, ${connections} connections, ${settings.seconds} s, then until every job is done…`);
     const jobsBefore = await jobTotals(system.redisUrl);
     const commandsBefore = await redisCommands(system.redisUrl);
+    const databaseBefore = await databaseCommands(system.mongoUrl);
     const cpu = cpuMeter(system.pids);
     const started = performance.now();
     const result = await load({
@@ -229,13 +263,15 @@ async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
     const drained = (performance.now() - started) / 1000;
     const jobsAfter = await jobTotals(system.redisUrl);
     const commandsAfter = await redisCommands(system.redisUrl);
+    const databaseAfter = await databaseCommands(system.mongoUrl);
     const placed = result.count - result.non2xx;
     runs.push({
       connections,
       result,
       placed,
       seconds: drained,
-      redisPerOrder: (commandsAfter - commandsBefore) / placed,
+      redisPerOrder: commandsPerOrder(commandsBefore, commandsAfter, placed),
+      databasePerOrder: commandsPerOrder(databaseBefore, databaseAfter, placed),
       endToEnd: placed / drained,
       jobsPerOrder: (jobsAfter.completed - jobsBefore.completed) / placed,
       failedJobs: jobsAfter.failed - jobsBefore.failed,
@@ -462,6 +498,7 @@ async function benchBackend(backend: 'sqlite' | 'postgresql') {
   try {
     const { insert, noop, bare } = await ceilings(system);
     const orders = await orderCreation(system);
+    if (values['orders-only']) return { ordersOnly: true as const, backend, insert, noop, orders };
     const notifications = await notificationLatency(system);
     const reads = await orderReads(system);
     const lists = await listsAndStats(system);
@@ -471,7 +508,26 @@ async function benchBackend(backend: 'sqlite' | 'postgresql') {
   }
 }
 
-type BackendResult = Awaited<ReturnType<typeof benchBackend>>;
+type BackendResult = Exclude<Awaited<ReturnType<typeof benchBackend>>, { ordersOnly: true }>;
+
+function orderTable(orders: OrderRun[], insert: Ceiling, noop: Ceiling) {
+  return tableOf(orders, [
+    ['connections', (o) => o.connections],
+    ['placed', (o) => o.placed],
+    ['non-2xx', (o) => o.result.non2xx + o.result.errors],
+    ['accepted/s', (o) => o.result.rate.toFixed(0)],
+    ...latencyColumns((o: OrderRun) => o.result, 'POST '),
+    ['end to end/s', (o) => o.endToEnd.toFixed(0)],
+    ['of insertOne', (o) => `${((o.endToEnd / insert.rate) * 100).toFixed(1)}%`],
+    ['jobs/order', (o) => o.jobsPerOrder.toFixed(1)],
+    ['jobs/s of no-op', (o) => `${(((o.endToEnd * o.jobsPerOrder) / noop.rate) * 100).toFixed(1)}%`],
+    ['failed jobs', (o) => o.failedJobs],
+    ['Redis calls/order', (o) => o.redisPerOrder.total.toFixed(1)],
+    ['database commands/order', (o) => o.databasePerOrder.total.toFixed(1)],
+    ['CPU ms/order', (o) => cpuPerOrder(o.cpu, o.seconds, o.placed)],
+    ['CPU (one core = 100%)', (o) => formatCpu(o.cpu)],
+  ]);
+}
 
 function report(r: BackendResult): string {
   const best = r.orders.reduce((a, b) => (b.endToEnd > a.endToEnd ? b : a));
@@ -555,21 +611,13 @@ function report(r: BackendResult): string {
     '',
     '"End to end" counts an order once every job it queued has run: from the first request until the queues are empty.',
     '',
-    tableOf(r.orders, [
-      ['connections', (o) => o.connections],
-      ['placed', (o) => o.placed],
-      ['non-2xx', (o) => o.result.non2xx + o.result.errors],
-      ['accepted/s', (o) => o.result.rate.toFixed(0)],
-      ...latencyColumns((o: OrderRun) => o.result, 'POST '),
-      ['end to end/s', (o) => o.endToEnd.toFixed(0)],
-      ['of insertOne', (o) => `${((o.endToEnd / r.insert.rate) * 100).toFixed(1)}%`],
-      ['jobs/order', (o) => o.jobsPerOrder.toFixed(1)],
-      ['jobs/s of no-op', (o) => `${(((o.endToEnd * o.jobsPerOrder) / r.noop.rate) * 100).toFixed(1)}%`],
-      ['failed jobs', (o) => o.failedJobs],
-      ['Redis calls/order', (o) => o.redisPerOrder.toFixed(1)],
-      ['CPU ms/order', (o) => cpuPerOrder(o.cpu, o.seconds, o.placed)],
-      ['CPU (one core = 100%)', (o) => formatCpu(o.cpu)],
-    ]),
+    orderTable(r.orders, r.insert, r.noop),
+    '',
+    'Database commands per order, by command: ' +
+      r.orders.map((o) => `${o.connections} connections: ${o.databasePerOrder.breakdown}`).join('; ') +
+      '. Redis commands per order (calls inside Lua scripts counted): ' +
+      r.orders.map((o) => `${o.connections} connections: ${o.redisPerOrder.breakdown}`).join('; ') +
+      '.',
     '',
     '### Seller notification latency, end to end',
     '',
@@ -638,8 +686,18 @@ function writeReport(): string {
 
 // Written after each backend, so a later failure does not lose what was measured.
 for (const backend of backends) {
-  results.push(await benchBackend(backend));
+  const result = await benchBackend(backend);
+  if ('ordersOnly' in result) {
+    process.stdout.write(
+      `${orderTable(result.orders, result.insert, result.noop)}\n\nraw insertOne ${result.insert.rate.toFixed(0)}/s; ` +
+        `database commands per order: ${result.orders.map((o) => o.databasePerOrder.breakdown).join(' | ')}\n` +
+        `Redis commands per order: ${result.orders.map((o) => o.redisPerOrder.breakdown).join(' | ')}\n`,
+    );
+    continue;
+  }
+  results.push(result);
   writeReport();
 }
+if (values['orders-only']) process.exit(0);
 process.stdout.write(`${writeReport()}\n`);
 say(`report written to ${out}`);
