@@ -149,6 +149,8 @@ export function ferretDB({
           '-sqlite-dir',
           dataDir,
           ...(postgresqlUrl ? ['-postgresql-url', postgresqlUrl] : []),
+          // Go's CPU profiles at http://<FERRETDB_PPROF>/debug/pprof/ (the benchmark's --profile).
+          ...(process.env.FERRETDB_PPROF ? ['-pprof', process.env.FERRETDB_PPROF] : []),
         ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],

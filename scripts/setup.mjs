@@ -7,7 +7,17 @@
 //   node scripts/setup.mjs test    always FerretDB: the tests start their own
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +56,8 @@ async function ensureFerretDB() {
   const source = join(root, 'tools', 'ferretdb');
   const binary = join(root, '.tools', 'ferretdb');
   const stampFile = `${binary}.stamp`;
-  // Rebuilt whenever the launcher's sources change.
-  const sources = readdirSync(source)
+  // Rebuilt whenever the launcher's sources change (overlay/ included).
+  const sources = [...readdirSync(source), ...readdirSync(join(source, 'overlay')).map((f) => join('overlay', f))]
     .filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum')
     .sort();
   const stamp = createHash('sha256')
@@ -66,9 +76,14 @@ async function ensureFerretDB() {
   mkdirSync(dirname(binary), { recursive: true });
   const started = Date.now();
   const ticker = setInterval(() => say(`  still building… ${Math.round((Date.now() - started) / 1000)} s`), 15_000);
+  const buildDir = join(dirname(binary), 'ferretdb-build');
+  prepareBuildDir(go, source, buildDir);
   // Asynchronous so the progress ticker can run while Go compiles.
   const status = await new Promise((resolve) => {
-    const child = spawn(go, ['build', '-o', `${binary}.tmp`, '.'], { cwd: source, stdio: 'inherit' });
+    const child = spawn(go, ['build', '-mod=vendor', '-o', `${binary}.tmp`, '.'], {
+      cwd: buildDir,
+      stdio: 'inherit',
+    });
     child.on('error', () => resolve(-1));
     child.on('exit', (code) => resolve(code));
   });
@@ -79,8 +94,35 @@ async function ensureFerretDB() {
     );
   }
   renameSync(`${binary}.tmp`, binary);
+  // The vendored sources (~230 MB) are not needed once built; Go's build cache keeps what a rebuild reuses.
+  rmSync(buildDir, { recursive: true, force: true });
   writeFileSync(stampFile, stamp);
   say(`FerretDB built in ${Math.round((Date.now() - started) / 1000)} s: .tools/ferretdb`);
+}
+
+/**
+ * A copy of the launcher with its dependencies vendored, and the files in
+ * tools/ferretdb/overlay/ put over FerretDB's own (each says which and why).
+ * Go refuses to build changed files inside its module cache, so the build runs
+ * from this copy, with `-mod=vendor`.
+ */
+function prepareBuildDir(go, source, buildDir) {
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
+  for (const file of readdirSync(source)) {
+    if (file.endsWith('.go') || file === 'go.mod' || file === 'go.sum')
+      copyFileSync(join(source, file), join(buildDir, file));
+  }
+  const vendor = spawnSync(go, ['mod', 'vendor'], { cwd: buildDir, stdio: 'inherit' });
+  if (vendor.status !== 0) {
+    fail(
+      '`go mod vendor` of FerretDB failed; see its output above (is the Go module proxy reachable? try `go env GOPROXY`)',
+    );
+  }
+  const replacements = { 'resource.go': 'github.com/FerretDB/FerretDB/internal/util/resource/resource.go' };
+  for (const [file, target] of Object.entries(replacements)) {
+    copyFileSync(join(source, 'overlay', file), join(buildDir, 'vendor', target));
+  }
 }
 
 function mongoUriConfigured() {

@@ -72,10 +72,29 @@ export async function pingMongo(timeoutMs = 1_500): Promise<void> {
   await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'ping timed out');
 }
 
-/** Builds every registered model's indexes; safe to run on every start. */
+/**
+ * Builds every registered model's indexes; safe to run on every start.
+ *
+ * On FerretDB only the unique ones: it answers every filter but an exact
+ * `{_id}` by decoding the whole collection, so a secondary index serves no
+ * query there, while SQLite maintains it on every insert and on every update
+ * (which rewrites the whole document). A unique index still enforces its rule.
+ * Non-unique indexes an earlier start built are dropped.
+ */
 export async function ensureIndexes(): Promise<void> {
   for (const model of Object.values(mongoose.models)) {
-    await model.createIndexes();
+    if (!ferretDB) {
+      await model.createIndexes();
+      continue;
+    }
+    for (const [fields, options] of model.schema.indexes()) {
+      if (options?.unique)
+        await model.collection.createIndex(fields as Record<string, 1 | -1>, { ...options, unique: true });
+    }
+    const existing = await model.collection.indexes().catch(() => []);
+    for (const index of existing) {
+      if (index.name && index.name !== '_id_' && !index.unique) await model.collection.dropIndex(index.name);
+    }
   }
 }
 

@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,14 +28,23 @@ func main() {
 	postgresURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "URL for the postgresql backend")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	sqliteSync := flag.String("sqlite-synchronous", "normal", "SQLite synchronous pragma: full (fsync every commit) or normal (WAL, fsync at checkpoints)")
+	pprofAddr := flag.String("pprof", "", "address to serve Go's profiles on (/debug/pprof/), for the benchmark; off when empty")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintf(os.Stderr, "ferretdb: pprof: %v\n", err)
+			}
+		}()
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: bad -log-level %q\n", *logLevel)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(&lazyHandler{next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})})
 
 	cfg := &ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: *listen},
@@ -82,4 +93,55 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// lazyHandler defers a logger's attributes until a record is actually logged.
+// FerretDB derives a logger with the SQL statement and its arguments for every
+// statement it runs (`logger.With`), and slog's text handler formats those
+// attributes right away, whether or not anything is ever logged at that level:
+// measured at 4% of FerretDB's CPU under the order benchmark, at log level warn.
+type lazyHandler struct {
+	next slog.Handler
+	ops  []lazyOp // WithAttrs and WithGroup calls, in order
+}
+
+type lazyOp struct {
+	group string // a WithGroup call when attrs is nil
+	attrs []slog.Attr
+}
+
+func (h *lazyHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *lazyHandler) Handle(ctx context.Context, record slog.Record) error {
+	next := h.next
+	for _, op := range h.ops {
+		if op.attrs == nil {
+			next = next.WithGroup(op.group)
+		} else {
+			next = next.WithAttrs(op.attrs)
+		}
+	}
+	return next.Handle(ctx, record)
+}
+
+func (h *lazyHandler) with(op lazyOp) *lazyHandler {
+	ops := make([]lazyOp, len(h.ops), len(h.ops)+1)
+	copy(ops, h.ops)
+	return &lazyHandler{next: h.next, ops: append(ops, op)}
+}
+
+func (h *lazyHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return h.with(lazyOp{attrs: attrs})
+}
+
+func (h *lazyHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return h.with(lazyOp{group: name})
 }
