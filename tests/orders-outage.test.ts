@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, redisServer, type ManagedService } from '../scripts/embedded-services.js';
@@ -8,6 +9,8 @@ import { Product } from '../src/features/catalog/product.model.js';
 import { Notification } from '../src/features/notifications/notification.model.js';
 import { newOrderNumber } from '../src/features/orders/order-numbers.js';
 import { Order } from '../src/order-flow/order.model.js';
+import { cachedOrder } from '../src/order-flow/order-cache.js';
+import { orderIndexKeys } from '../src/order-flow/order-index.js';
 import type { WorkerSystem } from '../workers/system.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
@@ -69,9 +72,9 @@ describe('"saved" means the jobs will run', () => {
     });
     expect(res.status).toBe(201);
     const orderId = res.body.orders[0].id;
-    // Nothing could be enqueued: the order still owes its jobs.
+    // Nothing could be enqueued: the order still owes its jobs. No cache warm: the reduction caches it.
     expect((await owedJobsOf([orderId])).sort()).toEqual(
-      [`notify-seller_${orderId}`, `reduce-inventory_${orderId}`, `warm-order_${orderId}_1`].sort(),
+      [`notify-seller_${orderId}`, `reduce-inventory_${orderId}`].sort(),
     );
     // Reads fall back to MongoDB.
     const read = await http.get(`/api/orders/${orderId}`, { token: customer.token });
@@ -81,6 +84,14 @@ describe('"saved" means the jobs will run', () => {
     await redis.start();
     // No request is needed: the worker's relay finds the owed jobs.
     await expectFullyProcessed(orderId, product.id, 6);
+    // Placement owed no cache warm: the reduction's job cached the order (and filed it) as its own effect.
+    const client = new Redis(redis.url);
+    try {
+      expect((await cachedOrder(client, orderId))?.inventoryStatus).toBe('reduced');
+      expect(await client.hget(orderIndexKeys().entries, orderId)).toMatch(/^2\|pending\|1$/);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('an order whose API died right after the insert (nothing enqueued) still gets every job', async () => {
@@ -94,9 +105,7 @@ describe('"saved" means the jobs will run', () => {
     // What a crashed API leaves behind: its owed work, the order as inserted, no job in Redis.
     const _id = new Types.ObjectId();
     const id = _id.toHexString();
-    await oweJobs(
-      [`reduce-inventory_${id}`, `notify-seller_${id}`, `warm-order_${id}_1`].map((jobId) => ({ jobId, version: 1 })),
-    );
+    await oweJobs([`reduce-inventory_${id}`, `notify-seller_${id}`].map((jobId) => ({ jobId, version: 1 })));
     await Order.collection.insertOne({
       ...template,
       _id,

@@ -1,6 +1,8 @@
+import type { Redis } from 'ioredis';
 import { cacheOrder } from './order-cache.js';
 import { invalidateOrderStats } from './order-stats.js';
 import { toPublicOrder } from './order-view.js';
+import type { OrderDoc } from './order.model.js';
 import { readLandedOrder, type OrderWriteContext } from './order-writes.js';
 
 /**
@@ -12,9 +14,14 @@ export async function warmOrderCache(ctx: OrderWriteContext, orderId: string, ve
   const { redis } = ctx;
   const order = await readLandedOrder(ctx, orderId, version);
   if (!order) return false;
-  await invalidateOrderStats(redis);
-  const written = await cacheOrder(redis, toPublicOrder(order));
+  const written = await warmCaches(redis, order);
   // A Redis still down must fail the job, so BullMQ retries it later.
   if (!written && redis.status !== 'ready') throw new Error('Redis unavailable: cache not written');
   return written;
+}
+
+/** The order's caches and the stats' generation, from the order as stored; false when Redis could not be written. */
+export async function warmCaches(redis: Redis, order: OrderDoc): Promise<boolean> {
+  await invalidateOrderStats(redis);
+  return cacheOrder(redis, toPublicOrder(order));
 }

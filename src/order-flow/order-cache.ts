@@ -43,7 +43,8 @@ return 1`;
 
 /**
  * Writes every cache of `order` and files it in the list index, unless Redis
- * already holds a newer version. True when both were written. Never throws.
+ * already holds a newer version. True when Redis holds this version or a newer
+ * one (whose writer cached it), false when Redis could not be written. Never throws.
  */
 export async function cacheOrder(redis: Redis, order: PublicOrder): Promise<boolean> {
   const [cached, indexed] = await Promise.all([writeCaches(redis, order), indexOrder(redis, indexedFields(order))]);
@@ -65,10 +66,9 @@ async function writeCaches(redis: Redis, order: PublicOrder): Promise<boolean> {
   try {
     const keys = [key.version(order.id), ...entries.map(([k]) => k)];
     const args = [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])];
-    return (
-      (await withLuaCommand(redis, 'setOrderIfNewer', SET_IF_NEWER).setOrderIfNewer(keys.length, ...keys, ...args)) ===
-      1
-    );
+    // 0: a newer version is cached already.
+    await withLuaCommand(redis, 'setOrderIfNewer', SET_IF_NEWER).setOrderIfNewer(keys.length, ...keys, ...args);
+    return true;
   } catch {
     return false;
   }

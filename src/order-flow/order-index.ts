@@ -168,7 +168,11 @@ if previous then
   if tonumber(v) > version then return 0 end
   oldStatus, oldUnpaid = s, u
 end
-for i = 9, 8 + scopes do
+-- Sets are scored by creation time, which never changes: a version that moved neither
+-- the status nor "unpaid" (an inventory outcome, a delivery's progress) is filed where
+-- it was already, and only its entry changes.
+local moved = oldStatus ~= status or oldUnpaid ~= unpaid
+for i = 9, (moved and 8 + scopes or 8) do
   local scope = ARGV[i]
   redis.call('ZADD', scope, score, id)
   if oldStatus and oldStatus ~= status then redis.call('ZREM', scope .. ':status:' .. oldStatus, id) end

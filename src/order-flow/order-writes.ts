@@ -51,7 +51,7 @@ export async function changeOrder(
   ctx: OrderWriteContext,
   orderId: string,
   decide: (order: OrderDoc) => OrderChange | null,
-): Promise<{ order: OrderDoc; changed: boolean }> {
+): Promise<{ order: OrderDoc; changed: boolean; cached: boolean }> {
   const result = await withLock(ctx.redis, lockKeys.order(orderId), async () => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const order = await Order.findById(orderId).lean<OrderDoc>();
@@ -96,8 +96,8 @@ export async function changeOrder(
       retryable: true,
     });
   });
-  if (result.changed) await afterOrderWrite(ctx, result.order, result.owed);
-  return { order: result.order, changed: result.changed };
+  const cached = result.changed && (await afterOrderWrite(ctx, result.order, result.owed));
+  return { order: result.order, changed: result.changed, cached };
 }
 
 /**
@@ -178,20 +178,22 @@ export async function writeNewOrders(
 /**
  * Caches the new state and enqueues what the write owes. When the write-through
  * to the caches worked, the owed `warm-order` job has nothing left to do and is
- * struck off unsent; it only runs when Redis missed the change.
+ * struck off unsent; it only runs when Redis missed the change. True when the
+ * caches hold the new state (or a newer one).
  */
 export async function afterOrderWrite(
   ctx: OrderWriteContext,
   order: OrderDoc,
   owed: readonly OwedEntry[],
-): Promise<void> {
-  await afterOrderWrites(ctx, [{ order, owed }]);
+): Promise<boolean> {
+  const [cached] = await afterOrderWrites(ctx, [{ order, owed }]);
+  return cached!;
 }
 
 async function afterOrderWrites(
   ctx: OrderWriteContext,
   writes: ReadonlyArray<{ order: OrderDoc; owed: readonly OwedEntry[] }>,
-): Promise<void> {
+): Promise<boolean[]> {
   const [cached] = await Promise.all([
     Promise.all(writes.map(({ order }) => cacheOrder(ctx.redis, toPublicOrder(order)))),
     invalidateOrderStats(ctx.redis),
@@ -208,4 +210,5 @@ async function afterOrderWrites(
         )
       : undefined,
   ]);
+  return cached;
 }

@@ -10,6 +10,7 @@ import { forgetProducts } from '../catalog/catalog.service.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { recordNotification } from '../notifications/notifications.service.js';
 import { orderAudience } from '../../order-flow/order-announcements.js';
+import { warmCaches } from '../../order-flow/order-cache-warming.js';
 import { changeOrder, readLandedOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
 import type { OrderDoc, OrderItemDoc } from '../../order-flow/order.model.js';
 import { InventoryMove, moveId, type MoveKind } from './inventory-move.model.js';
@@ -288,11 +289,18 @@ async function finishReduction(
   orderId: string,
   short: OrderDoc['shortItems'],
 ): Promise<OrderDoc> {
-  const { order: updated } = await changeOrder(ctx, orderId, (current) =>
+  // Owes no cache warm: caching the outcome is part of this job's effect. A write-through that
+  // failed fails the job, and its retry (which finds the outcome recorded) caches it.
+  const { order: updated, cached } = await changeOrder(ctx, orderId, (current) =>
     current.inventoryStatus !== 'pending'
       ? null
-      : { set: { inventoryStatus: short.length ? 'short' : 'reduced', shortItems: short }, jobs: ['warm-order'] },
+      : { set: { inventoryStatus: short.length ? 'short' : 'reduced', shortItems: short }, jobs: [] },
   );
+  if (!cached && !(await warmCaches(ctx.redis, updated))) {
+    throw new AppError('unavailable', `order ${orderId}: inventory recorded, caches not written yet`, {
+      retryable: true,
+    });
+  }
 
   const shortItems = updated.shortItems.map((s) => ({
     productId: String(s.productId),

@@ -278,12 +278,17 @@ async function planCheckout(
   });
 }
 
-/** What a new order owes: its stock taken, its seller told, its caches warm. */
+/**
+ * What a new order owes: its stock taken and its seller told. Not a cache warm:
+ * no older version of a new order can be cached, and the reduction, which every
+ * order gets, caches and files the order as its job's own effect
+ * (inventory.service.ts), so a placement whose write-through failed is listed
+ * once Redis is back, without a job and two database writes of its own.
+ */
 const placementJobs = (order: OrderDoc): OwedEntry[] =>
   [
     orderJobId('reduce-inventory', order._id.toHexString()),
     orderJobId('notify-seller', order._id.toHexString()),
-    orderJobId('warm-order', order._id.toHexString(), 1),
   ].map((jobId) => ({ jobId, version: 1 }));
 
 /**
