@@ -5,9 +5,9 @@ import {
   type NewNotification,
 } from '../features/notifications/notifications.service.js';
 import { OrderRevision, revisionId, type OrderRevisionDoc } from './order-revision.model.js';
-import { toPublicDelivery, toPublicOrder } from './order-view.js';
+import { toPublicDelivery, toPublicOrder, type PublicOrder } from './order-view.js';
 import type { OrderDoc } from './order.model.js';
-import { readLandedOrder, type OrderWriteContext } from './order-writes.js';
+import { readLandedOrder, readLandedViews, type OrderWriteContext } from './order-writes.js';
 
 /** What announcing needs: the publisher, and the write context to finish a change a crashed writer left. */
 export interface AnnounceContext extends OrderWriteContext {
@@ -22,10 +22,12 @@ export interface AnnounceContext extends OrderWriteContext {
  */
 
 /** Everyone an order's events go to: its seller, its customer, its room and the admins. */
-export const orderAudience = (order: OrderDoc) => [
-  rooms.seller(order.seller.id.toHexString()),
-  rooms.user(order.customer.id.toHexString()),
-  rooms.order(order._id.toHexString()),
+export const orderAudience = (order: OrderDoc) => audienceOf(toPublicOrder(order));
+
+const audienceOf = (view: PublicOrder) => [
+  rooms.seller(view.seller.id),
+  rooms.user(view.customer.id),
+  rooms.order(view.id),
   rooms.admin,
 ];
 
@@ -34,7 +36,7 @@ export async function notifySellerOfOrder(
   ctx: AnnounceContext,
   orderId: string,
   version?: number,
-): Promise<OrderDoc | null> {
+): Promise<PublicOrder | null> {
   const [outcome] = await notifySellersOfOrders(ctx, [{ orderId, version }]);
   if (outcome!.status === 'rejected') throw outcome!.reason;
   return outcome!.value;
@@ -43,34 +45,33 @@ export async function notifySellerOfOrder(
 /**
  * New orders, many at once (the worker hands it the jobs that arrive
  * together): their notifications stored in one insert, then the live events.
- * One outcome per order; an order whose change has not landed fails alone.
+ * The orders come from the order cache when it has them (the placement just
+ * wrote them there), from MongoDB otherwise. One outcome per order; an order
+ * whose change has not landed fails alone.
  */
 export async function notifySellersOfOrders(
   { events, ...ctx }: AnnounceContext,
-  requests: ReadonlyArray<{ orderId: string; version?: number }>,
-): Promise<Array<PromiseSettledResult<OrderDoc | null>>> {
-  const loaded = await Promise.allSettled(requests.map((r) => readLandedOrder(ctx, r.orderId, r.version)));
+  requests: ReadonlyArray<{ orderId: string; version?: number | undefined }>,
+): Promise<Array<PromiseSettledResult<PublicOrder | null>>> {
+  const loaded = await readLandedViews(ctx, requests);
   const orders = loaded.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
   const notifications = await recordNotifications(orders.map(newOrderNotification));
   orders.forEach((order, i) => {
     const live = orderNotificationEvent(notifications[i]!);
-    events.publish([rooms.seller(order.seller.id.toHexString())], 'order_notification', live.eventId, live.payload);
-    events.publish(orderAudience(order), 'order:created', `order-created_${order._id.toHexString()}`, {
-      order: toPublicOrder(order),
-    });
+    events.publish([rooms.seller(order.seller.id)], 'order_notification', live.eventId, live.payload);
+    events.publish(audienceOf(order), 'order:created', `order-created_${order.id}`, { order });
   });
   return loaded;
 }
 
 /** The seller's `order_notification` for a new order. */
-function newOrderNotification(order: OrderDoc): NewNotification {
-  const view = toPublicOrder(order);
+function newOrderNotification(view: PublicOrder): NewNotification {
   return {
     recipientId: view.seller.id,
     type: 'order_notification',
     orderId: view.id,
     dedupeKey: `order_notification:${view.id}`,
-    occurredAt: order.createdAt,
+    occurredAt: new Date(view.createdAt),
     payload: {
       orderId: view.id,
       orderNumber: view.orderNumber,

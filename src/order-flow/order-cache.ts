@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { cacheLookups } from '../lib/metrics.js';
 import { withLuaCommand } from '../lib/redis.js';
-import { indexedFields, indexOrder } from './order-index.js';
+import { defineIndexScript, indexedFields, pipelineIndexOrder } from './order-index.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';
 
@@ -47,11 +47,38 @@ return 1`;
  * one (whose writer cached it), false when Redis could not be written. Never throws.
  */
 export async function cacheOrder(redis: Redis, order: PublicOrder): Promise<boolean> {
-  const [cached, indexed] = await Promise.all([writeCaches(redis, order), indexOrder(redis, indexedFields(order))]);
-  return cached && indexed;
+  const [cached] = await cacheOrders(redis, [order]);
+  return cached!;
 }
 
-async function writeCaches(redis: Redis, order: PublicOrder): Promise<boolean> {
+/** `cacheOrder` for many orders, in one round trip (one pipeline); one answer per order. */
+export async function cacheOrders(redis: Redis, orders: readonly PublicOrder[]): Promise<boolean[]> {
+  if (!orders.length) return [];
+  try {
+    // Both scripts must be defined on the client before its pipeline is made.
+    defineIndexScript(redis);
+    const pipeline = withLuaCommand(redis, 'setOrderIfNewer', SET_IF_NEWER).pipeline();
+    for (const order of orders) {
+      const [keys, args] = cacheArgs(order);
+      (pipeline as unknown as Record<'setOrderIfNewer', (...a: unknown[]) => unknown>).setOrderIfNewer(
+        keys.length,
+        ...keys,
+        ...args,
+      );
+      pipelineIndexOrder(pipeline, indexedFields(order));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    // Per order: its cache write (0 when a newer version is cached already) and its filing.
+    return orders.map(
+      (_, i) => !replies[2 * i]?.[0] && !replies[2 * i + 1]?.[0] && replies.length === 2 * orders.length,
+    );
+  } catch {
+    return orders.map(() => false);
+  }
+}
+
+/** The keys and arguments of SET_IF_NEWER for `order`'s caches. */
+function cacheArgs(order: PublicOrder): [string[], Array<string | number>] {
   const entries: Array<[string, number, string]> = [
     [key.order(order.id), ORDER_TTL_S, JSON.stringify(order)],
     [key.status(order.id), DERIVED_TTL_S, order.status],
@@ -63,15 +90,10 @@ async function writeCaches(redis: Redis, order: PublicOrder): Promise<boolean> {
       String(item.remainingQuantity),
     ]),
   ];
-  try {
-    const keys = [key.version(order.id), ...entries.map(([k]) => k)];
-    const args = [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])];
-    // 0: a newer version is cached already.
-    await withLuaCommand(redis, 'setOrderIfNewer', SET_IF_NEWER).setOrderIfNewer(keys.length, ...keys, ...args);
-    return true;
-  } catch {
-    return false;
-  }
+  return [
+    [key.version(order.id), ...entries.map(([k]) => k)],
+    [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])],
+  ];
 }
 
 async function getOrUndefined(redis: Redis, k: string): Promise<string | undefined> {

@@ -262,6 +262,18 @@ function indexArgs(order: IndexedOrder): Array<string | number> {
   ];
 }
 
+/**
+ * Defines the index script on `redis`: a pipeline has the client's scripts as
+ * of its creation, so callers that batch filing with other commands call this
+ * before making the pipeline they give `pipelineIndexOrder`.
+ */
+export const defineIndexScript = (redis: Redis): void => void withScript(redis);
+
+/** Adds filing `order` to a pipeline made after `defineIndexScript`. */
+export function pipelineIndexOrder(pipeline: ReturnType<Redis['pipeline']>, order: IndexedOrder): void {
+  (pipeline as unknown as { indexOrder(...args: unknown[]): unknown }).indexOrder(1, ...indexArgs(order));
+}
+
 /** Files the order under its current status; an older version than the one filed changes nothing. Never throws. */
 export async function indexOrder(redis: Redis, order: IndexedOrder): Promise<boolean> {
   try {

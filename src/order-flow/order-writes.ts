@@ -1,14 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Queues } from '../jobs/queues.js';
 import { AppError } from '../lib/errors.js';
-import { lockKeys, withLock } from '../lib/locks.js';
+import { lockKeys, withFreeLocks, withLock } from '../lib/locks.js';
 import { sleep } from '../lib/async.js';
-import { isDuplicateKeyError, lockedWriteFilter } from '../lib/mongo.js';
+import { Types } from 'mongoose';
+import { insertBuilt, isDuplicateKeyError, lockedWriteFilter } from '../lib/mongo.js';
 import type { Logger } from '../lib/logger.js';
-import { cacheOrder } from './order-cache.js';
+import { cachedOrders, cacheOrders } from './order-cache.js';
 import { orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
-import { toPublicOrder } from './order-view.js';
+import { toPublicOrder, type PublicOrder } from './order-view.js';
 import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
 import { Order, type OrderDoc } from './order.model.js';
 import { oweJobs, sendOwedJobs, settleOwedJobs, type OwedEntry } from './owed-work.js';
@@ -100,6 +101,143 @@ export async function changeOrder(
   return { order: result.order, changed: result.changed, cached };
 }
 
+export interface ChangeOutcome {
+  order: OrderDoc;
+  changed: boolean;
+  /** The caches hold the new state (or a newer one). */
+  cached: boolean;
+}
+
+/** Statements per write command: FerretDB 1.24 hangs on one of 100 or more (see the README). */
+const MAX_STATEMENTS = 90;
+
+/**
+ * `changeOrder` for many orders at once, for a worker's batch: the locks
+ * taken in one round trip, the claims inserted in one command and the orders
+ * written in one, their caches and jobs as one batch. The same protocol as
+ * `changeOrder`, so the guarantees are the same; only the round trips are
+ * shared. An order whose lock is busy, or whose next version someone else
+ * claimed, goes through `changeOrder` alone afterwards, once this batch's
+ * locks are released (so two batches never wait on each other). One outcome
+ * per order id, in order.
+ */
+export async function changeOrders(
+  ctx: OrderWriteContext,
+  orderIds: readonly string[],
+  decide: (order: OrderDoc) => OrderChange | null,
+): Promise<Array<PromiseSettledResult<ChangeOutcome>>> {
+  const ids = [...new Set(orderIds)];
+  const outcomes = new Map<string, PromiseSettledResult<ChangeOutcome>>();
+  const alone: string[] = [];
+  const written: Array<{ order: OrderDoc; owed: OwedEntry[] }> = [];
+  const settle = (id: string, run: () => ChangeOutcome) => {
+    try {
+      outcomes.set(id, { status: 'fulfilled', value: run() });
+    } catch (reason) {
+      outcomes.set(id, { status: 'rejected', reason });
+    }
+  };
+
+  await withFreeLocks(ctx.redis, ids.map(lockKeys.order), async (held) => {
+    alone.push(...ids.filter((_, i) => !held[i]));
+    const mine = ids.filter((_, i) => held[i]);
+    const read = await Promise.allSettled(mine.map((id) => Order.findById(id).lean<OrderDoc>()));
+    const claims: Array<{ id: string; order: OrderDoc; set: Record<string, unknown>; owed: OwedEntry[] }> = [];
+    read.forEach((result, i) => {
+      const id = mine[i]!;
+      if (result.status === 'rejected') return outcomes.set(id, result);
+      settle(id, () => {
+        const order = result.value;
+        if (!order) throw new AppError('not_found', `order ${id} does not exist`);
+        const change = decide(order);
+        if (!change) return { order, changed: false, cached: false };
+        const version = order.version + 1;
+        const owed = [
+          ...change.jobs.map((job) => orderJobId(job, id, PER_VERSION_JOBS.has(job) ? version : undefined)),
+          ...(change.extraJobIds ?? []),
+        ].map((jobId) => ({ jobId, version }));
+        // Written without mongoose, which would add `updatedAt` to a `$set` itself.
+        claims.push({ id, order, set: { ...change.set, version, updatedAt: new Date() }, owed });
+        return { order, changed: false, cached: false };
+      });
+    });
+    if (!claims.length) return;
+
+    await oweJobs(claims.flatMap((claim) => claim.owed));
+    const taken = await claimVersions(claims);
+    alone.push(...claims.filter((claim) => taken.has(claim.id)).map((claim) => claim.id));
+    const claimed = claims.filter((claim) => !taken.has(claim.id));
+    for (let i = 0; i < claimed.length; i += MAX_STATEMENTS) {
+      const chunk = claimed.slice(i, i + MAX_STATEMENTS);
+      const result = await Order.collection.bulkWrite(
+        chunk.map(({ order, set }) => ({
+          updateOne: { filter: lockedWriteFilter(order._id, { version: order.version }), update: { $set: set } },
+        })),
+        { ordered: false },
+      );
+      // Only on MongoDB, after a lost lock: which ones lost is told by their stored version.
+      const lost =
+        result.matchedCount === chunk.length
+          ? new Set<string>()
+          : await versionsBehind(chunk.map(({ id, set }) => ({ id, version: set.version as number })));
+      for (const claim of chunk) {
+        if (lost.has(claim.id)) {
+          alone.push(claim.id);
+          continue;
+        }
+        const order = { ...claim.order, ...claim.set } as OrderDoc;
+        outcomes.set(claim.id, { status: 'fulfilled', value: { order, changed: true, cached: false } });
+        written.push({ order, owed: claim.owed });
+      }
+    }
+  });
+
+  const cached = await afterOrderWrites(ctx, written);
+  written.forEach(({ order }, i) => {
+    outcomes.set(order._id.toHexString(), {
+      status: 'fulfilled',
+      value: { order, changed: true, cached: cached[i]! },
+    });
+  });
+  const single = await Promise.allSettled(alone.map((id) => changeOrder(ctx, id, decide)));
+  alone.forEach((id, i) => outcomes.set(id, single[i]!));
+  return orderIds.map((id) => outcomes.get(id)!);
+}
+
+/** Inserts the claims' revisions, one command per 90; answers the orders whose version someone else had claimed. */
+async function claimVersions(
+  claims: ReadonlyArray<{ id: string; set: Record<string, unknown> }>,
+): Promise<Set<string>> {
+  const createdAt = new Date();
+  const docs = claims.map(({ id, set }): OrderRevisionDoc => ({
+    _id: revisionId(id, set.version as number),
+    orderId: new Types.ObjectId(id),
+    version: set.version as number,
+    set,
+    createdAt,
+  }));
+  const taken = new Set<string>();
+  for (let start = 0; start < docs.length; start += MAX_STATEMENTS) {
+    try {
+      await insertBuilt(OrderRevision, docs.slice(start, start + MAX_STATEMENTS));
+    } catch (error) {
+      // An unordered insert reports each refused document by its index.
+      const refused = (error as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
+      if (!isDuplicateKeyError(error) || !refused?.every((w) => w.code === 11000)) throw error;
+      for (const { index } of refused) taken.add(claims[start + index]!.id);
+    }
+  }
+  return taken;
+}
+
+/** The orders whose stored version is below the one given (their write did not land). */
+async function versionsBehind(entries: ReadonlyArray<{ id: string; version: number }>): Promise<Set<string>> {
+  const stored = await Promise.all(
+    entries.map(({ id }) => Order.findById(id, { version: 1 }).lean<Pick<OrderDoc, 'version'>>()),
+  );
+  return new Set(entries.filter((entry, i) => (stored[i]?.version ?? 0) < entry.version).map((entry) => entry.id));
+}
+
 /**
  * Someone claimed `version` and has not written it: wait while the claim is
  * fresh (its writer is mid-flight); past STALE_CLAIM_MS, write it ourselves.
@@ -138,6 +276,31 @@ export async function readLandedOrder(
     if (finished && finished.version >= version) return finished;
   }
   throw new ChangeNotLanded(orderId, version);
+}
+
+/**
+ * Many orders as of the versions that owe their jobs, as clients see them:
+ * from the order cache where it holds that version or a newer one (every
+ * cached version is one that landed), from MongoDB otherwise (`readLandedOrder`).
+ * For jobs that only read what an order says, so that a job right after a
+ * write reads nothing from the database. One outcome per request.
+ */
+export async function readLandedViews(
+  ctx: OrderWriteContext,
+  requests: ReadonlyArray<{ orderId: string; version?: number | undefined }>,
+): Promise<Array<PromiseSettledResult<PublicOrder | null>>> {
+  const cached = await cachedOrders(
+    ctx.redis,
+    requests.map((r) => r.orderId),
+  );
+  return Promise.allSettled(
+    requests.map(async ({ orderId, version }) => {
+      const view = cached.get(orderId);
+      if (view && view.version >= (version ?? 0)) return view;
+      const order = await readLandedOrder(ctx, orderId, version);
+      return order && toPublicOrder(order);
+    }),
+  );
 }
 
 /** A job ran before the change that owes it was written (its writer is slow, or died). Retried. */
@@ -195,7 +358,10 @@ async function afterOrderWrites(
   writes: ReadonlyArray<{ order: OrderDoc; owed: readonly OwedEntry[] }>,
 ): Promise<boolean[]> {
   const [cached] = await Promise.all([
-    Promise.all(writes.map(({ order }) => cacheOrder(ctx.redis, toPublicOrder(order)))),
+    cacheOrders(
+      ctx.redis,
+      writes.map(({ order }) => toPublicOrder(order)),
+    ),
     invalidateOrderStats(ctx.redis),
   ]);
   const isWarm = (entry: OwedEntry) => entry.jobId.startsWith('warm-order_');

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
-import { isDuplicateKeyError } from '../lib/mongo.js';
+import { insertBuilt, isDuplicateKeyError } from '../lib/mongo.js';
 import { parseOrderJobId } from './order-jobs.js';
 import { OrderRevision, revisionId } from './order-revision.model.js';
 import { Order } from './order.model.js';
@@ -37,15 +37,16 @@ const chunks = <T>(items: readonly T[]) =>
 export async function oweJobs(entries: readonly OwedEntry[]): Promise<void> {
   const now = new Date();
   for (const chunk of chunks(entries)) {
-    const docs = chunk.map(({ jobId, version }) => ({
+    const docs = chunk.map(({ jobId, version }): OwedJobDoc => ({
       _id: jobId,
       orderId: new Types.ObjectId(jobId.split('_')[1]),
       version,
       dueAt: now,
       resends: 0,
+      createdAt: now,
     }));
     try {
-      await OwedJob.insertMany(docs, { ordered: false });
+      await insertBuilt(OwedJob, docs);
     } catch (error) {
       // Owed already (a retried request, a second writer of the same change): one entry is enough.
       if (!isDuplicateKeyError(error)) throw error;

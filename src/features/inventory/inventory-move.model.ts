@@ -31,4 +31,4 @@ export interface InventoryMoveDoc {
   createdAt: Date;
 }
 
-export const InventoryMove = model('InventoryMove', inventoryMoveSchema);
+export const InventoryMove = model<InventoryMoveDoc>('InventoryMove', inventoryMoveSchema);

@@ -3,17 +3,23 @@ import type { EventPublisher } from '../../lib/events.js';
 import { AppError } from '../../lib/errors.js';
 import { lockKeys, withLock } from '../../lib/locks.js';
 import { Types } from 'mongoose';
-import { isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
+import { insertBuilt, isDuplicateKeyError, lockedWriteFilter } from '../../lib/mongo.js';
 import { rooms } from '../../lib/events.js';
 import type { Logger } from '../../lib/logger.js';
 import { forgetProducts } from '../catalog/catalog.service.js';
 import { Product, type ProductDoc } from '../catalog/product.model.js';
-import { recordNotification } from '../notifications/notifications.service.js';
+import { recordNotifications } from '../notifications/notifications.service.js';
 import { orderAudience } from '../../order-flow/order-announcements.js';
 import { warmCaches } from '../../order-flow/order-cache-warming.js';
-import { changeOrder, readLandedOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
+import {
+  changeOrder,
+  changeOrders,
+  readLandedOrder,
+  readLandedViews,
+  type OrderWriteContext,
+} from '../../order-flow/order-writes.js';
 import type { OrderDoc, OrderItemDoc } from '../../order-flow/order.model.js';
-import { InventoryMove, moveId, type MoveKind } from './inventory-move.model.js';
+import { InventoryMove, moveId, type InventoryMoveDoc, type MoveKind } from './inventory-move.model.js';
 
 /**
  * Stock moves exactly once per order, product and kind. Each move gets a record
@@ -71,15 +77,17 @@ async function clearPending(productId: Types.ObjectId, move: PendingMove): Promi
 /** Records many moves in one insert; those already recorded are skipped. */
 async function recordMoves(productId: Types.ObjectId, moves: readonly PendingMove[]): Promise<void> {
   try {
-    await InventoryMove.insertMany(
-      moves.map((move) => ({
+    const createdAt = new Date();
+    await insertBuilt(
+      InventoryMove,
+      moves.map((move): InventoryMoveDoc => ({
         _id: move.id,
         kind: move.kind,
         orderId: move.orderId,
         productId,
         quantity: move.quantity,
+        createdAt,
       })),
-      { ordered: false },
     );
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
@@ -188,16 +196,18 @@ export async function reduceInventoryForOrders(
   requests: ReadonlyArray<{ orderId: string; version?: number }>,
   log: Logger,
 ): Promise<Array<PromiseSettledResult<OrderDoc | null>>> {
-  const loaded = await Promise.allSettled(requests.map((r) => readLandedOrder(ctx, r.orderId, r.version)));
+  // From the order cache where it has them: a stale `pending` there only costs a look at the
+  // ledger, which knows the moves were made, and the outcome is decided on the stored order.
+  const loaded = await readLandedViews(ctx, requests);
   const byProduct = new Map<string, BatchLine[]>();
   const seen = new Set<string>();
   for (const outcome of loaded) {
     const order = outcome.status === 'fulfilled' ? outcome.value : null;
-    if (!order || order.inventoryStatus !== 'pending' || seen.has(order._id.toHexString())) continue;
-    seen.add(order._id.toHexString());
-    for (const item of order.items) {
-      const key = item.productId.toHexString();
-      byProduct.set(key, [...(byProduct.get(key) ?? []), { orderId: order._id.toHexString(), item }]);
+    if (!order || order.inventoryStatus !== 'pending' || seen.has(order.id)) continue;
+    seen.add(order.id);
+    for (const { productId, quantity } of order.items) {
+      const item = { productId: new Types.ObjectId(productId), quantity };
+      byProduct.set(productId, [...(byProduct.get(productId) ?? []), { orderId: order.id, item }]);
     }
   }
 
@@ -226,23 +236,34 @@ export async function reduceInventoryForOrders(
   // The checkout's cached stock of these products is behind now.
   await forgetProducts(ctx.redis, [...byProduct.keys()]);
 
-  return Promise.allSettled(
-    requests.map(async ({ orderId }, i) => {
-      const outcome = loaded[i]!;
-      if (outcome.status === 'rejected') throw outcome.reason;
-      if (!outcome.value) {
-        log.warn({ orderId }, 'reduce-inventory: order does not exist; nothing to do');
-        return null;
-      }
-      if (failed.has(orderId)) throw failed.get(orderId);
-      // Lines keep the order's own order, whatever order the products were settled in.
-      const position = new Map(outcome.value.items.map((item, index) => [item.productId.toHexString(), index]));
-      const shortItems = (short.get(orderId) ?? []).sort(
-        (a, b) => position.get(a.productId.toHexString())! - position.get(b.productId.toHexString())!,
-      );
-      return finishReduction(ctx, orderId, shortItems);
-    }),
+  // Per order: its short lines (in the order's own order, whatever order the products were
+  // settled in), or why it cannot be finished now.
+  const decided = requests.map(({ orderId }, i): PromiseSettledResult<OrderDoc['shortItems'] | null> => {
+    const outcome = loaded[i]!;
+    if (outcome.status === 'rejected') return outcome;
+    if (!outcome.value) {
+      log.warn({ orderId }, 'reduce-inventory: order does not exist; nothing to do');
+      return { status: 'fulfilled', value: null };
+    }
+    if (failed.has(orderId)) return { status: 'rejected', reason: failed.get(orderId) };
+    const position = new Map(outcome.value.items.map((item, index) => [item.productId, index]));
+    const shortItems = (short.get(orderId) ?? []).sort(
+      (a, b) => position.get(a.productId.toHexString())! - position.get(b.productId.toHexString())!,
+    );
+    return { status: 'fulfilled', value: shortItems };
+  });
+  const toFinish = requests.flatMap(({ orderId }, i) => {
+    const outcome = decided[i]!;
+    return outcome.status === 'fulfilled' && outcome.value ? [{ orderId, short: outcome.value }] : [];
+  });
+  const finished = new Map(
+    (await finishReductions(ctx, toFinish)).map((outcome, i) => [toFinish[i]!.orderId, outcome] as const),
   );
+  return requests.map(({ orderId }, i) => {
+    const outcome = decided[i]!;
+    if (outcome.status === 'rejected' || outcome.value === null) return outcome as PromiseSettledResult<null>;
+    return finished.get(orderId)!;
+  });
 }
 
 /**
@@ -283,52 +304,71 @@ async function reduceProductLines(productId: Types.ObjectId, lines: readonly Bat
   return outcomes;
 }
 
-/** Records an order's reduction (reduced or short), once, and tells everyone concerned. */
-async function finishReduction(
+/**
+ * Records the orders' reductions (reduced or short), each once, in one batch
+ * of order writes, and tells everyone concerned. One outcome per order.
+ */
+async function finishReductions(
   ctx: InventoryContext,
-  orderId: string,
-  short: OrderDoc['shortItems'],
-): Promise<OrderDoc> {
+  entries: ReadonlyArray<{ orderId: string; short: OrderDoc['shortItems'] }>,
+): Promise<Array<PromiseSettledResult<OrderDoc>>> {
+  if (!entries.length) return [];
+  const shortOf = new Map(entries.map(({ orderId, short }) => [orderId, short]));
   // Owes no cache warm: caching the outcome is part of this job's effect. A write-through that
   // failed fails the job, and its retry (which finds the outcome recorded) caches it.
-  const { order: updated, cached } = await changeOrder(ctx, orderId, (current) =>
-    current.inventoryStatus !== 'pending'
-      ? null
-      : { set: { inventoryStatus: short.length ? 'short' : 'reduced', shortItems: short }, jobs: [] },
+  const changes = await changeOrders(
+    ctx,
+    entries.map((entry) => entry.orderId),
+    (current) => {
+      if (current.inventoryStatus !== 'pending') return null;
+      const short = shortOf.get(current._id.toHexString())!;
+      return { set: { inventoryStatus: short.length ? 'short' : 'reduced', shortItems: short }, jobs: [] };
+    },
   );
-  if (!cached && !(await warmCaches(ctx.redis, updated))) {
-    throw new AppError('unavailable', `order ${orderId}: inventory recorded, caches not written yet`, {
-      retryable: true,
-    });
-  }
-
-  const shortItems = updated.shortItems.map((s) => ({
-    productId: String(s.productId),
-    requested: s.requested,
-    available: s.available,
-  }));
-  // Sent on every run with the same eventId: at least once for clients, who drop repeats.
-  ctx.events.publish(orderAudience(updated), 'order:inventory-reduced', `inventory-reduced_${orderId}`, {
-    ...inventoryEvent(updated),
-    shortItems,
-  });
-  if (updated.inventoryStatus === 'short') {
-    const sellerId = updated.seller.id.toHexString();
-    await recordNotification({
-      recipientId: sellerId,
+  const outcomes = await Promise.allSettled(
+    changes.map(async (change, i) => {
+      if (change.status === 'rejected') throw change.reason;
+      const { order, cached } = change.value;
+      if (!cached && !(await warmCaches(ctx.redis, order))) {
+        throw new AppError('unavailable', `order ${entries[i]!.orderId}: inventory recorded, caches not written yet`, {
+          retryable: true,
+        });
+      }
+      return order;
+    }),
+  );
+  const done = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const shortOrders = done.filter((order) => order.inventoryStatus === 'short');
+  // Sent on every run with the same eventIds: at least once for clients, who drop repeats.
+  await recordNotifications(
+    shortOrders.map((order) => ({
+      recipientId: order.seller.id.toHexString(),
       type: 'inventory_short',
-      orderId,
-      dedupeKey: `inventory_short:${orderId}`,
-      payload: { orderId, orderNumber: updated.orderNumber, shortItems },
+      orderId: order._id.toHexString(),
+      dedupeKey: `inventory_short:${order._id.toHexString()}`,
+      payload: { orderId: order._id.toHexString(), orderNumber: order.orderNumber, shortItems: publicShort(order) },
+    })),
+  );
+  for (const order of done) {
+    const orderId = order._id.toHexString();
+    ctx.events.publish(orderAudience(order), 'order:inventory-reduced', `inventory-reduced_${orderId}`, {
+      ...inventoryEvent(order),
+      shortItems: publicShort(order),
     });
-    ctx.events.publish([rooms.seller(sellerId), rooms.admin], 'order:inventory-short', `inventory-short_${orderId}`, {
-      orderId,
-      orderNumber: updated.orderNumber,
-      shortItems,
-    });
+    if (order.inventoryStatus === 'short') {
+      const sellerId = order.seller.id.toHexString();
+      ctx.events.publish([rooms.seller(sellerId), rooms.admin], 'order:inventory-short', `inventory-short_${orderId}`, {
+        orderId,
+        orderNumber: order.orderNumber,
+        shortItems: publicShort(order),
+      });
+    }
   }
-  return updated;
+  return outcomes;
 }
+
+const publicShort = (order: OrderDoc) =>
+  order.shortItems.map((s) => ({ productId: String(s.productId), requested: s.requested, available: s.available }));
 
 export class InventoryNotReducedYet extends Error {
   constructor(orderId: string) {

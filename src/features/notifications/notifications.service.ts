@@ -1,5 +1,6 @@
 import { AppError } from '../../lib/errors.js';
-import { isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
+import { Types } from 'mongoose';
+import { insertBuilt, isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
 
 export interface NewNotification {
@@ -29,10 +30,20 @@ export async function recordNotification(input: NewNotification): Promise<Notifi
 
 /** Creates many notifications in one insert, each once; returns what is stored for each, in order. */
 export async function recordNotifications(inputs: readonly NewNotification[]): Promise<NotificationDoc[]> {
-  const docs = inputs.map((input) => ({ _id: notificationIdFor(input.recipientId, input.dedupeKey), ...input }));
+  const now = new Date();
+  const docs = inputs.map((input): NotificationDoc => ({
+    _id: notificationIdFor(input.recipientId, input.dedupeKey),
+    recipientId: new Types.ObjectId(input.recipientId),
+    type: input.type,
+    ...(input.orderId ? { orderId: new Types.ObjectId(input.orderId) } : {}),
+    dedupeKey: input.dedupeKey,
+    payload: input.payload,
+    occurredAt: input.occurredAt ?? now,
+    createdAt: now,
+  }));
   try {
-    const created = await Notification.insertMany(docs, { ordered: false });
-    return created.map((doc) => doc.toObject() as NotificationDoc);
+    await insertBuilt(Notification, docs);
+    return docs;
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors.js';
 import { withLock } from '../../lib/locks.js';
 import { ordersCreated } from '../../lib/metrics.js';
-import { isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
+import { insertBuilt, isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import type { ProductDoc } from '../catalog/product.model.js';
 import { findProducts } from '../catalog/catalog.service.js';
@@ -286,10 +286,9 @@ async function planCheckout(
  * once Redis is back, without a job and two database writes of its own.
  */
 const placementJobs = (order: OrderDoc): OwedEntry[] =>
-  [
-    orderJobId('reduce-inventory', order._id.toHexString()),
-    orderJobId('notify-seller', order._id.toHexString()),
-  ].map((jobId) => ({ jobId, version: 1 }));
+  [orderJobId('reduce-inventory', order._id.toHexString()), orderJobId('notify-seller', order._id.toHexString())].map(
+    (jobId) => ({ jobId, version: 1 }),
+  );
 
 /**
  * Records what the planned orders owe, writes them, and sends their jobs.
@@ -364,7 +363,7 @@ async function insertOrders(plan: readonly OrderDoc[]): Promise<ReadonlySet<stri
   let pending = plan;
   for (let attempt = 0; attempt < 5 && pending.length; attempt++) {
     try {
-      await Order.insertMany(pending, { ordered: false });
+      await insertBuilt(Order, pending);
       return before;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
