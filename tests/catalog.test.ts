@@ -162,4 +162,18 @@ describe('listing and searching', () => {
   it('requires sign-in', async () => {
     expect((await http.get('/api/products')).status).toBe(401);
   });
+
+  it('refuses control characters in a search with 400, never a 500 (a NUL cannot go into a regex)', async () => {
+    for (const search of ['%00', 'a%00b', '%07tea']) {
+      const res = await http.get(`/api/products?search=${search}`, { token: sellerA.token });
+      expect(res.status, search).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body.errors[0]).toMatchObject({
+        path: 'query.search',
+        message: 'must not contain control characters',
+      });
+    }
+    // Regex syntax is literal text, as before.
+    expect((await http.get('/api/products?search=a.*%5B', { token: sellerA.token })).status).toBe(200);
+  });
 });

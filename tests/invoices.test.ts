@@ -306,4 +306,20 @@ describe('payments', () => {
       ).toBe(400);
     }
   });
+
+  it("paying another seller's invoice answers 404 naming the invoice, never the order behind it", async () => {
+    const [owner, other] = await Promise.all([createActor(http, admin, 'seller'), createActor(http, admin, 'seller')]);
+    const { orderId, products } = await confirmedOrder(owner, [2], 1_000);
+    const deliveryId = await deliver(owner, orderId, products[0]!.id, 2);
+    await markDelivered(owner, deliveryId);
+    const invoice = await invoiceOf(staff.token, deliveryId);
+    const res = await http.post(
+      `/api/invoices/${invoice.id}/payments`,
+      { amount: 100, method: 'cash' },
+      { token: other.token },
+    );
+    expect(res.status).toBe(404);
+    expect(res.body.detail).toBe(`invoice ${invoice.id} does not exist`);
+    expect(JSON.stringify(res.body)).not.toContain(orderId);
+  });
 });

@@ -221,11 +221,14 @@ beforeAll(async () => {
       expect(res.status).toBe(200);
     }
     if (i % 5 === 2) {
-      const res = await http.request('PUT', `/api/orders/${order.id}/status`, {
-        token: sellerOf(order).token,
-        body: { status: 'in_progress' },
-      });
-      expect(res.status).toBe(200);
+      // In progress: a delivery holds one unit (the status follows from deliveries).
+      const res = await http.post(
+        `/api/orders/${order.id}/deliveries`,
+        { items: [{ productId: order.items[0].productId, quantity: 1 }] },
+        { token: sellerOf(order).token },
+      );
+      expect(res.status).toBe(201);
+      expect(res.body.order.status).toBe('in_progress');
     }
     const cancelled = i % 7 === 3 && i % 5 !== 2;
     if (cancelled) {

@@ -81,12 +81,17 @@ async function confirmed(seller = sellerA, buyer = customer) {
   return { ...placed, order: res.body };
 }
 
+/** In progress: a delivery holds one unit (the status follows from deliveries, never set by hand). */
 async function inProgress(seller = sellerA, buyer = customer) {
   const placed = await confirmed(seller, buyer);
-  const res = await put(`/api/orders/${placed.order.id}/status`, seller.token, { status: 'in_progress' });
-  expect(res.status).toBe(200);
-  expect(res.body.status).toBe('in_progress');
-  return { ...placed, order: res.body };
+  const res = await http.post(
+    `/api/orders/${placed.order.id}/deliveries`,
+    { items: [{ productId: placed.product.id, quantity: 1 }] },
+    { token: seller.token },
+  );
+  expect(res.status).toBe(201);
+  expect(res.body.order.status).toBe('in_progress');
+  return { ...placed, order: res.body.order };
 }
 
 const everyoneOf = (order: { id: string; seller: { id: string }; customer: { id: string } }) =>
@@ -210,32 +215,67 @@ describe('confirming an order', () => {
   });
 });
 
-describe('PUT /api/orders/:id/status', () => {
-  it('guards transitions: pending → in_progress is 409 naming pending', async () => {
+describe('a confirmation estimate', () => {
+  it('must be today or later: a past date (0001-01-01, yesterday) is 400 and changes nothing', async () => {
     const { order } = await placedOrder();
-    const res = await put(`/api/orders/${order.id}/status`, sellerA.token, { status: 'in_progress' });
-    expect(res.status).toBe(409);
-    expect(res.body.currentStatus).toBe('pending');
-    expect(res.body.detail).toContain('pending');
+    const yesterday = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+    for (const estimatedDelivery of ['0001-01-01', yesterday, '2000-01-01T00:00:00Z']) {
+      const res = await put(`/api/orders/${order.id}/confirm`, sellerA.token, { estimatedDelivery });
+      expect(res.status, estimatedDelivery).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ path: 'estimatedDelivery', message: 'must be today or later' });
+    }
     expect((await Order.findById(order.id).lean())!.status).toBe('pending');
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await put(`/api/orders/${order.id}/confirm`, sellerA.token, { estimatedDelivery: today })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe('PUT /api/orders/:id/status', () => {
+  it('guards transitions: confirming a cancelled order is 409 naming cancelled', async () => {
+    const { order } = await placedOrder();
+    expect((await del(`/api/orders/${order.id}`, customer.token)).status).toBe(200);
+    const res = await put(`/api/orders/${order.id}/status`, sellerA.token, { status: 'confirmed' });
+    expect(res.status).toBe(409);
+    expect(res.body.currentStatus).toBe('cancelled');
+    expect(res.body.detail).toContain('cancelled');
+    expect((await Order.findById(order.id).lean())!.status).toBe('cancelled');
   });
 
-  it('moves confirmed → in_progress for the owner seller, staff and admin', async () => {
+  it('confirms a pending order for the owner seller, staff and admin', async () => {
     for (const actor of [sellerA, staff, admin]) {
-      const { order } = await confirmed();
-      const res = await put(`/api/orders/${order.id}/status`, actor.token, { status: 'in_progress' });
+      const { order } = await placedOrder();
+      const res = await put(`/api/orders/${order.id}/status`, actor.token, { status: 'confirmed' });
       expect(res.status, actor.role).toBe(200);
-      expect(res.body).toMatchObject({ id: order.id, status: 'in_progress', version: order.version + 1 });
-      expect((await Order.findById(order.id).lean())!.status).toBe('in_progress');
+      expect(res.body).toMatchObject({ id: order.id, status: 'confirmed', version: order.version + 2 });
       const read = await http.get(`/api/orders/${order.id}/progress`, { token: customer.token });
-      expect(read.body).toEqual({ orderId: order.id, progress: 0, status: 'in_progress' });
+      expect(read.body).toEqual({ orderId: order.id, progress: 0, status: 'confirmed' });
     }
+  });
+
+  it('refuses every status derived from deliveries and payments with 409 naming the rule, whoever asks', async () => {
+    // The defect: in_progress then delivered by hand, nothing delivered, then completed by a payment.
+    const { order } = await confirmed();
+    for (const status of ['in_progress', 'shipped', 'partial_delivered', 'delivered', 'completed']) {
+      for (const actor of [sellerA, staff, admin]) {
+        const res = await put(`/api/orders/${order.id}/status`, actor.token, { status });
+        expect(res.status, `${actor.role} ${status}`).toBe(409);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(res.body.detail).toContain('derived from the order');
+        expect(res.body.requestedStatus).toBe(status);
+      }
+    }
+    const stored = (await Order.findById(order.id).lean())!;
+    expect(stored).toMatchObject({ status: 'confirmed', version: order.version });
+    // The customer may still cancel it: nothing was delivered.
+    expect((await del(`/api/orders/${order.id}`, customer.token)).status).toBe(200);
   });
 
   it('hides the order from another seller (404) and forbids customers (403)', async () => {
     const { order } = await confirmed();
-    expect((await put(`/api/orders/${order.id}/status`, sellerB.token, { status: 'in_progress' })).status).toBe(404);
-    expect((await put(`/api/orders/${order.id}/status`, customer.token, { status: 'in_progress' })).status).toBe(403);
+    expect((await put(`/api/orders/${order.id}/status`, sellerB.token, { status: 'confirmed' })).status).toBe(404);
+    expect((await put(`/api/orders/${order.id}/status`, customer.token, { status: 'confirmed' })).status).toBe(403);
     expect((await Order.findById(order.id).lean())!.status).toBe('confirmed');
   });
 
@@ -250,30 +290,20 @@ describe('PUT /api/orders/:id/status', () => {
     expect((await Order.findById(order.id).lean())!.status).toBe('confirmed');
   });
 
-  it('refuses completed on an unpaid order with 409', async () => {
-    // From confirmed, completed is not a next state at all.
+  it('never completes an order by hand, delivered or not, paid or not: completion follows from payment', async () => {
     const { order } = await confirmed();
-    const early = await put(`/api/orders/${order.id}/status`, admin.token, { status: 'completed' });
-    expect(early.status).toBe(409);
-    expect(early.body.currentStatus).toBe('confirmed');
-
-    // Delivered but unpaid: the payment guard. (Deliveries and payments have no
-    // endpoints yet, so the test puts the order into that state in the database.)
+    // Put into "delivered" in the database, then fully paid: still not settable by hand.
     await Order.updateOne({ _id: order.id }, { $set: { status: 'delivered', progress: 100 }, $inc: { version: 1 } });
     const unpaid = await put(`/api/orders/${order.id}/status`, admin.token, { status: 'completed' });
     expect(unpaid.status).toBe(409);
-    expect(unpaid.body).toMatchObject({ currentStatus: 'delivered', paymentStatus: 'unpaid' });
-    expect(unpaid.body.detail).toContain('paid');
-    expect((await Order.findById(order.id).lean())!.status).toBe('delivered');
-
-    // Once fully paid the same request succeeds: the guard was about payment.
+    expect(unpaid.body.detail).toContain('derived');
     await Order.updateOne(
       { _id: order.id },
       { $set: { paymentStatus: 'paid', paidAmount: order.totalAmount }, $inc: { version: 1 } },
     );
     const paid = await put(`/api/orders/${order.id}/status`, admin.token, { status: 'completed' });
-    expect(paid.status).toBe(200);
-    expect(paid.body.status).toBe('completed');
+    expect(paid.status).toBe(409);
+    expect((await Order.findById(order.id).lean())!.status).toBe('delivered');
   });
 });
 

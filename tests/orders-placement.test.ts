@@ -152,6 +152,38 @@ describe('placing an order', () => {
     expect(await Order.countDocuments()).toBe(before);
   });
 
+  it('refuses an order whose amounts would not be exact integers (beyond 2^53 - 1) with 400, and writes nothing', async () => {
+    // The attack: 100 lines at price 99,999,999,999 × 9,999 made a total of ~10^17, stored inexactly.
+    const products = await Promise.all(
+      Array.from({ length: 10 }, () => createProduct(http, sellerA, { price: 99_999_999_999, stock: 10_000 })),
+    );
+    const before = await Order.countDocuments();
+    const res = await http.post('/api/orders', orderBody(products.map((p) => ({ productId: p.id, quantity: 9_999 }))), {
+      token: customer.token,
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.detail).toContain('exact');
+    // 9 lines fit (8.99991e15 < 2^53 - 1); the 10th would pass the limit, and is named.
+    expect(res.body.errors).toEqual([
+      {
+        path: 'items.9.quantity',
+        message: `the order's total would exceed the largest exact amount (${Number.MAX_SAFE_INTEGER})`,
+      },
+    ]);
+    expect(await Order.countDocuments()).toBe(before);
+
+    // Right at the limit's side: accepted, and exact.
+    const fits = await http.post(
+      '/api/orders',
+      orderBody(products.slice(0, 9).map((p) => ({ productId: p.id, quantity: 9_999 }))),
+      { token: customer.token },
+    );
+    expect(fits.status).toBe(201);
+    expect(fits.body.orders[0].totalAmount).toBe(9 * 9_999 * 99_999_999_999);
+    expect(Number.isSafeInteger(fits.body.orders[0].totalAmount)).toBe(true);
+  });
+
   it('refuses more than the stock with 409 naming the product', async () => {
     const p = await createProduct(http, sellerA, { stock: 2, name: 'Rare tea' });
     const res = await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 3 }]), {

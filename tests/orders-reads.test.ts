@@ -25,6 +25,13 @@ let p3: Product;
 /** The fixture orders, by name; see beforeAll. */
 const o: Record<'o1' | 'o2' | 'o3' | 'o4a' | 'o4b', any> = {} as any;
 
+/** In progress: a delivery holds one unit of the first line (the status follows from deliveries). */
+const startDelivery = (order: { id: string; items: Array<{ productId: string }> }, token: string) =>
+  http.post(
+    `/api/orders/${order.id}/deliveries`,
+    { items: [{ productId: order.items[0]!.productId, quantity: 1 }] },
+    { token },
+  );
 const put = (path: string, token: string, body?: unknown) => http.request('PUT', path, { token, body });
 const del = (path: string, token: string) => http.request('DELETE', path, { token });
 const ids = (page: { data: Array<{ id: string }> }) => page.data.map((order) => order.id).sort();
@@ -69,7 +76,7 @@ beforeAll(async () => {
 
   expect((await put(`/api/orders/${o.o2.id}/confirm`, seller1.token)).status).toBe(200);
   expect((await put(`/api/orders/${o.o4a.id}/confirm`, seller1.token)).status).toBe(200);
-  expect((await put(`/api/orders/${o.o4a.id}/status`, seller1.token, { status: 'in_progress' })).status).toBe(200);
+  expect((await startDelivery(o.o4a, seller1.token)).status).toBe(201);
 });
 afterAll(async () => {
   await redis?.quit();
@@ -332,7 +339,7 @@ describe('GET /api/orders/stats', () => {
     // The seller's cached entry was invalidated by the same write.
     expect((await stats(seller)).unpaidOrders).toBe(2);
 
-    expect((await put(`/api/orders/${b.id}/status`, seller.token, { status: 'in_progress' })).status).toBe(200);
+    expect((await startDelivery(b, seller.token)).status).toBe(201);
     expect(await stats(admin)).toEqual({
       ...adminAfterCancel,
       openOrders: adminAfterCancel.openOrders - 1,
@@ -366,7 +373,7 @@ describe('GET /api/orders/stats', () => {
     expect(await stats(seller)).toEqual({ ...sellerBefore, openOrders: 2, cancelledOrders: 1, unpaidOrders: 2 });
     expect(await stats(buyer)).toEqual({ ...buyerBefore, openOrders: 2, cancelledOrders: 1, unpaidOrders: 2 });
 
-    expect((await put(`/api/orders/${b.id}/status`, seller.token, { status: 'in_progress' })).status).toBe(200);
+    expect((await startDelivery(b, seller.token)).status).toBe(201);
     expect(await stats(seller)).toEqual({
       totalOrders: 3,
       openOrders: 1,
@@ -386,7 +393,8 @@ describe('remaining and progress', () => {
     const expected = {
       orderId: o.o4a.id,
       items: {
-        [p1.id]: { total: 1, delivered: 0, remaining: 1 },
+        // Its one unit of p1 is held by the delivery that put the order in progress.
+        [p1.id]: { total: 1, delivered: 0, remaining: 0 },
         [p2.id]: { total: 4, delivered: 0, remaining: 4 },
       },
     };

@@ -27,6 +27,19 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   cancelled: [],
 };
 
+/**
+ * Statuses that follow from the order's deliveries and payments alone
+ * (delivery-math.ts): nobody sets them by hand, so an order is never
+ * `delivered` with nothing delivered, nor `completed` without being so.
+ */
+export const DERIVED_STATUSES: readonly OrderStatus[] = [
+  'in_progress',
+  'shipped',
+  'partial_delivered',
+  'delivered',
+  'completed',
+];
+
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return NEXT[from].includes(to);
 }

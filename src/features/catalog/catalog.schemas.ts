@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ObjectIdSchema } from '../../lib/http.js';
 import { PageQuerySchema, pageOf } from '../../lib/openapi.js';
 import { NameSchema } from '../users/users.schemas.js';
+import { NO_CONTROL_CHARS } from '../../lib/text.js';
 
 /** Money is an integer count of minor units (paise/cents); no floats anywhere. */
 export const MoneySchema = z
@@ -40,7 +41,8 @@ export type UpdateProductInput = z.infer<typeof UpdateProductSchema>;
 
 export const ListProductsQuerySchema = z.object({
   sellerId: ObjectIdSchema.optional(),
-  search: z.string().trim().max(100).optional(),
+  // Control characters match nothing a product is named, and a NUL cannot go into a regex (BSON refuses it).
+  search: z.string().trim().max(100).regex(NO_CONTROL_CHARS, 'must not contain control characters').optional(),
   ...PageQuerySchema,
 });
 export type ListProductsQuery = z.infer<typeof ListProductsQuerySchema>;

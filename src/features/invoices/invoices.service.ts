@@ -226,7 +226,11 @@ export async function recordPayment(
       // The order's own customer learns why; anyone else learns nothing.
       if (canSeeOrder(caller, current))
         throw new AppError('forbidden', 'payments are recorded by the seller, staff or an admin');
-      throw new AppError('not_found', `order ${orderId} does not exist`);
+      // Named as the caller named it: paying by invoice must not reveal the order behind it.
+      throw new AppError(
+        'not_found',
+        invoiceId ? `invoice ${invoiceId} does not exist` : `order ${orderId} does not exist`,
+      );
     }
     if (current.status === 'cancelled')
       throw new AppError('conflict', 'the order is cancelled', { extra: { currentStatus: current.status } });

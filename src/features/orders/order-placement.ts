@@ -207,6 +207,8 @@ async function planCheckout(
     }
   }
 
+  assertExactAmounts(quantities, byId, input);
+
   // Lines (and sellers) keep the order the customer listed them in, not the database's.
   const bySeller = new Map<string, ProductDoc[]>();
   for (const productId of quantities.keys()) {
@@ -276,6 +278,44 @@ async function planCheckout(
       updatedAt: now,
     };
   });
+}
+
+/**
+ * Every amount is an exact integer of minor units: a line's subtotal and each
+ * seller's order total must stay within `Number.MAX_SAFE_INTEGER` (2^53 - 1),
+ * beyond which a JavaScript number (and a JSON reader's double) is inexact.
+ */
+function assertExactAmounts(
+  quantities: ReadonlyMap<string, number>,
+  products: ReadonlyMap<string, ProductDoc>,
+  input: PlaceOrderInput,
+): void {
+  const limit = Number.MAX_SAFE_INTEGER;
+  const pathOf = (productId: string) =>
+    `items.${input.items.findIndex((item) => item.productId === productId)}.quantity`;
+  const totals = new Map<string, number>();
+  const errors: Array<{ path: string; message: string }> = [];
+  for (const [productId, quantity] of quantities) {
+    const product = products.get(productId)!;
+    const subtotal = product.price * quantity;
+    const seller = product.sellerId.toHexString();
+    const total = (totals.get(seller) ?? 0) + subtotal;
+    totals.set(seller, total);
+    if (subtotal > limit) {
+      errors.push({
+        path: pathOf(productId),
+        message: `${quantity} × ${product.price} exceeds the largest exact amount (${limit})`,
+      });
+    } else if (total > limit) {
+      errors.push({
+        path: pathOf(productId),
+        message: `the order's total would exceed the largest exact amount (${limit})`,
+      });
+    }
+  }
+  if (errors.length) {
+    throw new AppError('validation', 'the order is too large: its amounts must stay exact integers', { errors });
+  }
 }
 
 /**

@@ -109,7 +109,8 @@ export const setStatusRoute = createRoute({
   path: '/orders/{id}/status',
   tags,
   security,
-  summary: 'Move an order along its lifecycle (owner seller, staff, admin); 409 names the current status',
+  summary:
+    'Set a status that is not derived (owner seller, staff, admin): `confirmed`. Statuses that follow from deliveries and payments (in_progress, shipped, partial_delivered, delivered, completed) are refused with 409; 409 also names the current status when the move is not allowed',
   request: { params: IdParamsSchema, body: jsonBody(SetStatusSchema) },
   responses: { 200: json(OrderSchema, 'The updated order'), ...problems(400, 401, 403, 404, 409, 503) },
 });

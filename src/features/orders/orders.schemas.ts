@@ -141,7 +141,16 @@ export const ProgressSchema = z
   .openapi('OrderProgress');
 
 export const ConfirmOrderSchema = z
-  .strictObject({ estimatedDelivery: z.iso.datetime({ offset: true }).or(isoDate).optional() })
+  .strictObject({
+    estimatedDelivery: z.iso
+      .datetime({ offset: true })
+      .or(isoDate)
+      // A delivery estimate is today (UTC) or later; a past one is a typo or an attack.
+      .refine((value) => new Date(value).getTime() >= new Date(new Date().toISOString().slice(0, 10)).getTime(), {
+        message: 'must be today or later',
+      })
+      .optional(),
+  })
   .openapi('ConfirmOrderRequest');
 
 export const SetStatusSchema = z.strictObject({ status: z.enum(ORDER_STATUSES) }).openapi('SetOrderStatusRequest');

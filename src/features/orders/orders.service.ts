@@ -13,7 +13,7 @@ import {
 import { pageFromIndex } from '../../order-flow/order-index.js';
 import { searchFilter, searchFromIndex } from '../../order-flow/order-search.js';
 import { orderStats, type StatsScope } from '../../order-flow/order-stats.js';
-import { canTransition, isCancellable, type OrderStatus } from '../../order-flow/order-status.js';
+import { canTransition, DERIVED_STATUSES, isCancellable, type OrderStatus } from '../../order-flow/order-status.js';
 import {
   progressOf,
   remainingOf,
@@ -186,22 +186,31 @@ export async function confirmOrder(ctx: OrderWriteContext, caller: Principal, id
   return toPublicOrder(order);
 }
 
+/**
+ * `PUT /orders/{id}/status`: only the statuses that are not derived from
+ * deliveries and payments, which leaves `confirmed` (as `/confirm`, without a
+ * new estimated delivery); cancelling has endpoints of its own (400 points to
+ * them), and every derived status is refused with 409 naming the rule.
+ */
 export async function setOrderStatus(ctx: OrderWriteContext, caller: Principal, id: string, status: OrderStatus) {
   if (status === 'cancelled') {
     throw new AppError('validation', 'cancel with PATCH /api/orders/{id}/cancel or DELETE /api/orders/{id}', {
       errors: [{ path: 'status', message: 'use the cancel endpoints' }],
     });
   }
+  if (DERIVED_STATUSES.includes(status)) {
+    throw new AppError(
+      'conflict',
+      `${status} is derived from the order's deliveries and payments and cannot be set by hand: ` +
+        'schedule and update deliveries (/api/orders/{id}/deliveries) and record payments instead',
+      { extra: { requestedStatus: status, derivedStatuses: DERIVED_STATUSES } },
+    );
+  }
   const { order } = await changeOrder(
     ctx,
     id,
     guarded(caller, id, (current) => {
       if (!canTransition(current.status, status)) throw illegal(current, `move it to ${status}`);
-      if (status === 'completed' && current.paymentStatus !== 'paid') {
-        throw new AppError('conflict', 'cannot complete: the order is not fully paid', {
-          extra: { currentStatus: current.status, paymentStatus: current.paymentStatus },
-        });
-      }
       return { set: { status }, jobs: ['announce-status', 'warm-order'] };
     }),
   );
