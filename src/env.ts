@@ -101,6 +101,15 @@ const VariablesSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(100 * 1024, 'a positive number of bytes'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000, 'a positive number of milliseconds'),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000, 'a positive number of milliseconds'),
+  SOCKET_EVENTS_PER_SECOND: positiveInt(20, 'a positive number of events per second'),
+  SOCKET_EVENTS_BURST: positiveInt(40, 'a positive number of events'),
+  SOCKET_FLOOD_DISCONNECT_AFTER: positiveInt(200, 'a positive number of dropped events'),
+  METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  ADMIN_COOKIE_SECURE: z.enum(['auto', 'always', 'never'], { error: 'expected auto, always or never' }).default('auto'),
+  TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 /** Every variable the system reads; `.env.example` and the README table list each. */

@@ -15,6 +15,7 @@ import { connectMongo, disconnectMongo, ensureIndexes } from './lib/mongo.js';
 import { createRateLimits } from './lib/rate-limits.js';
 import { closeRedis, createRedis } from './lib/redis.js';
 import { TokenService } from './lib/tokens.js';
+import { SessionService } from './features/auth/sessions.service.js';
 
 export interface ApiServer {
   port: number;
@@ -35,7 +36,7 @@ export async function startApiServer(config: Config, log = createLogger(config.L
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api');
   const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues');
   const queues = createQueues(queueConnection, config.QUEUE_PREFIX, log);
-  const tokens = new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN);
+  const tokens = new SessionService(new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN), redis);
   const startup = { done: false };
   const app = createApp({ config, log, tokens, redis, queues, startup, limits: createRateLimits(redis, config, log) });
 
@@ -44,7 +45,8 @@ export async function startApiServer(config: Config, log = createLogger(config.L
     const s = serve({ fetch: handlers.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
     (s as Server).once('error', reject);
   });
-  const gateway = attachGateway(server, { tokens, log, redisUrl: config.REDIS_URL, redis });
+  answerMalformedRequests(server);
+  const gateway = attachGateway(server, { tokens, log, redisUrl: config.REDIS_URL, redis, limits: config });
   bindMetricSources({
     queueCounts: () =>
       Promise.all(
@@ -118,4 +120,34 @@ function countInFlight<Rest extends unknown[]>(
     },
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (whenIdle = resolve))),
   };
+}
+
+/**
+ * Requests Node refuses before the app sees them (a URL or headers over its
+ * 16 KiB limit, bytes that are not HTTP) get a problem document like every
+ * other error, instead of Node's bare status line, and the connection closes.
+ */
+function answerMalformedRequests(server: Server): void {
+  server.on('clientError', (error: Error & { code?: string }, socket) => {
+    if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const [status, title] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    const body = JSON.stringify({
+      type: 'about:blank',
+      title,
+      status,
+      detail: status === 431 ? 'the request line or headers are larger than 16 KiB' : 'the request is not valid HTTP',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { AppError, formatPath, toProblem, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { isDatabaseUnavailable, isDuplicateKeyError } from './mongo.js';
-import type { Principal, Role, TokenService } from './tokens.js';
+import { unauthorized, type Authenticator, type Principal, type Role } from './tokens.js';
 
 export interface AppEnv {
   Variables: {
@@ -34,14 +34,18 @@ export function createRouter() {
   });
 }
 
-export function requireAuth(tokens: TokenService): MiddlewareHandler<AppEnv> {
+/**
+ * Authenticates the Bearer token, session check included (a revoked token, or
+ * one whose user is gone or has another role now, gets 401).
+ */
+export function requireAuth(sessions: Authenticator): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // Routers guard both `/x` and `/x/*`, and Hono runs both for `/x`: check once.
+    if (c.get('principal')) return next();
     const header = c.req.header('authorization');
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match?.[1]) {
-      throw new AppError('unauthorized', 'a Bearer token is required', { headers: { 'WWW-Authenticate': 'Bearer' } });
-    }
-    c.set('principal', await tokens.verify(match[1]));
+    if (!match?.[1]) throw unauthorized('a Bearer token is required');
+    c.set('principal', await sessions.authenticate(match[1]));
     await next();
   };
 }

@@ -14,10 +14,30 @@ export interface Principal {
   name: string;
 }
 
+/** What a token says: who, and the user's session generation it was issued in (see SessionService). */
+export interface TokenClaims extends Principal {
+  generation: number;
+}
+
+/**
+ * Turns a bearer token into the caller, session check included: what
+ * `requireAuth` and the Socket.IO handshake are given (SessionService).
+ */
+export interface Authenticator {
+  authenticate(token: string): Promise<Principal>;
+}
+
+/** The 401 every refused token gets. */
+export function unauthorized(detail: string): AppError {
+  return new AppError('unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
+}
+
 const ClaimsSchema = z.object({
   sub: z.string().regex(/^[0-9a-f]{24}$/),
   role: RoleSchema,
   name: z.string(),
+  // Tokens issued before sessions could be revoked carry no generation: they count as 0.
+  gen: z.number().int().nonnegative().default(0),
 });
 
 export class TokenService {
@@ -38,27 +58,30 @@ export class TokenService {
     );
   }
 
-  async sign(principal: Principal): Promise<string> {
-    return new SignJWT({ role: principal.role, name: principal.name })
+  /** Signs the claims as they are; SessionService.sign is what gives a token the user's current generation. */
+  async sign(claims: TokenClaims): Promise<string> {
+    return new SignJWT({ role: claims.role, name: claims.name, gen: claims.generation })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(principal.id)
+      .setSubject(claims.id)
       .setIssuedAt()
       .setExpirationTime(this.expiresIn)
       .sign(await this.key);
   }
 
-  /** Verifies signature, algorithm (HS256 only, so `alg: none` is refused) and expiry. */
-  async verify(token: string): Promise<Principal> {
+  /**
+   * Verifies signature, algorithm (HS256 only, so `alg: none` is refused) and
+   * expiry; not whether the session still stands (SessionService.authenticate).
+   */
+  async verify(token: string): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ['HS256'],
         requiredClaims: ['exp', 'sub'],
       });
       const claims = ClaimsSchema.parse(payload);
-      return { id: claims.sub, role: claims.role, name: claims.name };
+      return { id: claims.sub, role: claims.role, name: claims.name, generation: claims.gen };
     } catch (error) {
-      const detail = error instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is invalid';
-      throw new AppError('unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
+      throw unauthorized(error instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is invalid');
     }
   }
 }

@@ -3,17 +3,21 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import { parseConfig, type Config } from '../env.js';
+import { parseNotificationAck, SentNotifications } from '../features/notifications/notification-acks.js';
 import {
   acknowledgeNotifications,
   orderNotificationEvent,
   unacknowledgedOrderNotifications,
+  type NotificationAck,
 } from '../features/notifications/notifications.service.js';
 import { getOrder } from '../features/orders/orders.service.js';
 import { rooms } from '../lib/events.js';
+import { groupCommit } from '../lib/group-commit.js';
 import type { Logger } from '../lib/logger.js';
 import { notificationsAcknowledged, notificationsReplayed } from '../lib/metrics.js';
 import { closeRedis, createRedis } from '../lib/redis.js';
-import type { Principal, TokenService } from '../lib/tokens.js';
+import type { Authenticator, Principal } from '../lib/tokens.js';
 
 /**
  * The Socket.IO side of the API process, on the same port. Sockets are
@@ -27,6 +31,11 @@ import type { Principal, TokenService } from '../lib/tokens.js';
  * `notification:ack {ids}`. Anything unacknowledged is sent again on the next
  * connect, so nothing is lost across disconnects or restarts (clients drop
  * repeats by `eventId`).
+ *
+ * What a client sends is bounded: every event counts against a per-socket
+ * budget (over it, events are dropped; a socket that keeps flooding is
+ * disconnected), and a `notification:ack` carries at most 100 ids, of which
+ * only those this socket was sent are applied, in one write.
  */
 
 interface SocketData {
@@ -34,15 +43,68 @@ interface SocketData {
 }
 
 type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
-type Ack = ((response: unknown) => void) | undefined;
 
 const ObjectId = z.string().regex(/^[0-9a-fA-F]{24}$/);
 const SubscribeSchema = z.object({ orderId: ObjectId });
 const JoinSellerSchema = z.object({ sellerId: ObjectId });
-const AckSchema = z.object({ ids: z.array(ObjectId).max(1_000) });
 
 /** How long a replayed notification waits for the client's ack before it counts as not delivered. */
 const REPLAY_ACK_TIMEOUT_MS = 10_000;
+
+/** Replayed notifications' acks that arrive together are written together, one command per this many. */
+const REPLAY_ACKS_PER_WRITE = 90;
+
+type ClientEventLimits = Pick<
+  Config,
+  'SOCKET_EVENTS_PER_SECOND' | 'SOCKET_EVENTS_BURST' | 'SOCKET_FLOOD_DISCONNECT_AFTER'
+>;
+
+/** A client event's refusal, as its ack (or, when it asked for none, an `error` event) carries it. */
+type Refusal = { error: string; message?: string };
+type Parse<T> = (raw: unknown) => T | { refusal: Refusal };
+
+const isRefusal = (parsed: object): parsed is { refusal: Refusal } => 'refusal' in parsed;
+
+const bySchema =
+  <T extends object>(schema: z.ZodType<T>): Parse<T> =>
+  (raw) => {
+    const parsed = schema.safeParse(raw);
+    return parsed.success ? parsed.data : { refusal: { error: 'invalid payload' } };
+  };
+
+/**
+ * A token bucket over every event one socket sends (a socket lives on one
+ * instance, so process memory is the right place): SOCKET_EVENTS_PER_SECOND,
+ * in bursts of up to SOCKET_EVENTS_BURST. An event over it is dropped; the
+ * first drop since the bucket was last full is to be told to the client
+ * (`tell`), the others are not. Drops pile up and drain at the same rate, and
+ * a socket whose pile passes SOCKET_FLOOD_DISCONNECT_AFTER (it keeps sending
+ * well over the limit) is to be disconnected.
+ */
+function clientEventBudget(limits: ClientEventLimits) {
+  const { SOCKET_EVENTS_PER_SECOND: perSecond, SOCKET_EVENTS_BURST: burst } = limits;
+  let tokens = burst;
+  let dropped = 0;
+  let told = false;
+  let last = performance.now();
+  return (): 'accept' | 'drop' | 'tell' | 'disconnect' => {
+    const now = performance.now();
+    const refill = ((now - last) / 1000) * perSecond;
+    last = now;
+    tokens = Math.min(burst, tokens + refill);
+    dropped = Math.max(0, dropped - refill);
+    if (tokens >= burst) told = false;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return 'accept';
+    }
+    dropped += 1;
+    if (dropped > limits.SOCKET_FLOOD_DISCONNECT_AFTER) return 'disconnect';
+    if (told) return 'drop';
+    told = true;
+    return 'tell';
+  };
+}
 
 export interface Gateway {
   io: Server;
@@ -51,7 +113,14 @@ export interface Gateway {
 
 export function attachGateway(
   httpServer: HttpServer,
-  deps: { tokens: TokenService; log: Logger; redisUrl: string; redis: Redis },
+  deps: {
+    tokens: Authenticator;
+    log: Logger;
+    redisUrl: string;
+    redis: Redis;
+    /** Client event limits (SOCKET_* in env.ts); their defaults when not given. */
+    limits?: ClientEventLimits;
+  },
 ): Gateway {
   const { tokens, log } = deps;
   const pub = createRedis(deps.redisUrl, 'blocking', log, 'socket-pub');
@@ -61,7 +130,8 @@ export function attachGateway(
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     if (typeof token !== 'string') return next(new Error('unauthorized'));
-    tokens.verify(token).then(
+    // The same session check as HTTP: a revoked token, or one whose user is gone or demoted, is refused.
+    tokens.authenticate(token).then(
       (principal) => {
         (socket as AppSocket).data.principal = principal;
         next();
@@ -71,6 +141,10 @@ export function attachGateway(
   });
 
   const envelope = (eventId: string) => ({ eventId, occurredAt: new Date().toISOString() });
+  const limits = deps.limits ?? parseConfig({});
+  const acknowledgeReplayed = groupCommit<NotificationAck>(async (acks) => {
+    await acknowledgeNotifications(acks);
+  }, REPLAY_ACKS_PER_WRITE);
 
   /**
    * fetchSockets asks every API instance, so a seller with a tab on each is
@@ -90,33 +164,50 @@ export function attachGateway(
     });
   }
 
-  async function replayBacklog(socket: AppSocket, sellerId: string) {
+  async function replayBacklog(socket: AppSocket, sellerId: string, sent: SentNotifications) {
     const pending = await unacknowledgedOrderNotifications(sellerId);
     notificationsReplayed.inc(pending.length);
     for (const notification of pending) {
       const event = orderNotificationEvent(notification);
+      const notificationId = notification._id.toHexString();
       const payload = { ...event.payload, ...envelope(event.eventId), replayed: true };
       (socket as unknown as Socket)
         .timeout(REPLAY_ACK_TIMEOUT_MS)
         .emit('order_notification', payload, (error: Error | null) => {
           if (error) return; // not acknowledged: sent again on the next connect
           notificationsAcknowledged.inc();
-          acknowledgeNotifications(sellerId, [notification._id.toHexString()]).catch((e: Error) =>
+          sent.forget([notificationId]);
+          acknowledgeReplayed({ recipientId: sellerId, notificationId }).catch((e: Error) =>
             log.warn({ err: e.message }, 'could not record a notification ack'),
           );
         });
     }
   }
 
-  /** Wraps a client event handler: validates its payload and always answers the ack, never throws. */
-  function handle<T>(schema: z.ZodType<T>, run: (input: T) => Promise<unknown>) {
-    return (raw: unknown, ack: Ack) => {
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) return ack?.({ ok: false, error: 'invalid payload' });
-      run(parsed.data).then(
-        (result) => ack?.({ ok: true, ...(result as object) }),
-        (error: Error & { code?: string }) => ack?.({ ok: false, error: error.code ?? 'unavailable' }),
-      );
+  /**
+   * Wraps a client event handler: parses its payload and answers the ack, or,
+   * when the client asked for none, sends a refusal as an `error` event. Never
+   * throws, whatever the client sends.
+   */
+  function handle<T extends object>(
+    socket: Socket,
+    event: string,
+    parse: Parse<T>,
+    run: (input: T) => Promise<object>,
+  ) {
+    return (raw: unknown, ack: unknown) => {
+      // A client may put anything in the callback's place; only a function is answered.
+      const answer = typeof ack === 'function' ? (ack as (response: object) => void) : undefined;
+      const refuse = (refusal: Refusal) =>
+        answer ? answer({ ok: false, ...refusal }) : socket.emit('error', { event, ...refusal });
+      const parsed = parse(raw);
+      if (isRefusal(parsed)) return refuse(parsed.refusal);
+      run(parsed)
+        .then(
+          (result) => answer?.({ ok: true, ...result }),
+          (error: Error & { code?: string }) => refuse({ error: error.code ?? 'unavailable' }),
+        )
+        .catch((error: Error) => log.warn({ err: error.message, event }, 'could not answer a client event'));
     };
   }
 
@@ -127,9 +218,36 @@ export function attachGateway(
     void s.join(rooms.user(principal.id));
     if (principal.role === 'staff' || principal.role === 'admin') void s.join(rooms.admin);
 
+    // Every event the client sends, handled or not, counts against its budget.
+    const budget = clientEventBudget(limits);
+    s.use((_packet, next) => {
+      const verdict = budget();
+      if (verdict === 'accept') return next();
+      if (verdict === 'tell') {
+        s.emit('error', {
+          error: 'rate_limited',
+          message: `more than ${limits.SOCKET_EVENTS_PER_SECOND} events per second (bursts of ${limits.SOCKET_EVENTS_BURST}): events are being dropped`,
+        });
+      } else if (verdict === 'disconnect' && s.connected) {
+        log.warn({ userId: principal.id, role: principal.role }, 'socket disconnected for flooding');
+        s.emit('error', { error: 'flooding', message: 'kept sending events over the limit: disconnected' });
+        s.disconnect(true);
+      }
+    });
+
+    // What this seller's socket was sent, so `notification:ack` needs no read to know the ids are the seller's.
+    const sent = new SentNotifications();
+    if (principal.role === 'seller') {
+      s.onAnyOutgoing((event: string, payload?: { notificationId?: unknown }) => {
+        if (event === 'order_notification' && typeof payload?.notificationId === 'string') {
+          sent.remember(payload.notificationId);
+        }
+      });
+    }
+
     s.on(
       'subscribe:order',
-      handle(SubscribeSchema, async ({ orderId }) => {
+      handle(s, 'subscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
         // getOrder answers not_found for an order the caller may not see.
         await getOrder(deps.redis, principal, orderId);
         await s.join(rooms.order(orderId));
@@ -138,14 +256,14 @@ export function attachGateway(
     );
     s.on(
       'unsubscribe:order',
-      handle(SubscribeSchema, async ({ orderId }) => {
+      handle(s, 'unsubscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
         await s.leave(rooms.order(orderId));
         return { orderId };
       }),
     );
     s.on(
       'join_seller_room',
-      handle(JoinSellerSchema, async ({ sellerId }) => {
+      handle(s, 'join_seller_room', bySchema(JoinSellerSchema), async ({ sellerId }) => {
         if (principal.role !== 'seller' || sellerId !== principal.id) {
           throw Object.assign(new Error('forbidden'), { code: 'forbidden' });
         }
@@ -155,8 +273,16 @@ export function attachGateway(
     );
     s.on(
       'notification:ack',
-      handle(AckSchema, async ({ ids }) => {
-        const acknowledged = await acknowledgeNotifications(principal.id, ids);
+      handle<{ ids: string[] }>(s, 'notification:ack', parseNotificationAck, async ({ ids }) => {
+        // Ids this socket was not sent are ignored: another seller's, or an old connection's
+        // (still unacknowledged, those are replayed on this connection, to be acknowledged there).
+        const mine = sent.sentOf(ids);
+        const acknowledged = mine.length
+          ? await acknowledgeNotifications(
+              mine.map((notificationId) => ({ recipientId: principal.id, notificationId })),
+            )
+          : 0;
+        sent.forget(mine);
         notificationsAcknowledged.inc(acknowledged);
         return { acknowledged };
       }),
@@ -166,7 +292,7 @@ export function attachGateway(
     if (principal.role === 'seller') {
       void (async () => {
         await s.join(rooms.seller(principal.id));
-        await replayBacklog(socket, principal.id);
+        await replayBacklog(socket, principal.id, sent);
         await announcePresence(principal.id);
       })().catch((error: Error) =>
         log.warn({ err: error.message, sellerId: principal.id }, 'seller connect steps failed'),

@@ -84,21 +84,40 @@ export async function unacknowledgedOrderNotifications(sellerId: string, limit =
     .lean<NotificationDoc[]>();
 }
 
+export interface NotificationAck {
+  recipientId: string;
+  notificationId: string;
+}
+
+/** Statements per write command: one with 100 or more hangs FerretDB 1.24 (README, FerretDB). */
+const STATEMENTS_PER_WRITE = 90;
+
 /**
- * Marks the caller's own notifications acknowledged; ids of others are ignored.
- * One read and one write by `_id` each: on FerretDB any other filter shape (an
- * `$in` list, a condition next to `_id`) scans the whole collection.
+ * Records acknowledgements the caller knows to be each recipient's own (the
+ * gateway takes only notifications it sent to that seller's socket): one
+ * `bulkWrite` of `updateOne` by `_id` per 90, no read. On MongoDB the filter
+ * checks recipient and "not yet acknowledged" again, atomically; on FerretDB
+ * any filter but `{_id}` scans the whole collection, so there it is `{_id}`
+ * (`lockedWriteFilter`), and `$min` keeps the first acknowledgement's time
+ * rather than overwriting it (a second tab, a REST read, a racing write).
+ * Answers how many notifications it changed.
  */
-export async function acknowledgeNotifications(recipientId: string, ids: readonly string[]): Promise<number> {
-  let acknowledged = 0;
+export async function acknowledgeNotifications(acks: readonly NotificationAck[]): Promise<number> {
   const deliveredAt = new Date();
-  for (const id of new Set(ids)) {
-    const notification = await Notification.findById(id, { recipientId: 1, deliveredAt: 1 }).lean<NotificationDoc>();
-    if (!notification || notification.deliveredAt || notification.recipientId.toHexString() !== recipientId) continue;
-    const result = await Notification.updateOne(
-      lockedWriteFilter(id, { recipientId, deliveredAt: { $exists: false } }),
-      { $set: { deliveredAt } },
-    );
+  const statements = acks.map(({ recipientId, notificationId }) => ({
+    updateOne: {
+      filter: lockedWriteFilter(new Types.ObjectId(notificationId), {
+        recipientId: new Types.ObjectId(recipientId),
+        deliveredAt: { $exists: false },
+      }),
+      update: { $min: { deliveredAt } },
+    },
+  }));
+  let acknowledged = 0;
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_WRITE) {
+    const result = await Notification.collection.bulkWrite(statements.slice(i, i + STATEMENTS_PER_WRITE), {
+      ordered: false,
+    });
     acknowledged += result.modifiedCount;
   }
   return acknowledged;

@@ -10,6 +10,9 @@ const userSchema = new Schema(
     role: { type: String, enum: ROLES, required: true, default: 'customer' },
     phone: { type: String },
     shopName: { type: String },
+    // Bumped by every change that must end the user's sessions (sign-out, password or role
+    // change); tokens carry the generation they were issued in. Accounts from before it: 0.
+    tokenGeneration: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false },
 );

@@ -44,6 +44,17 @@ export const CreateUserSchema = z
   .openapi('CreateUserRequest');
 export type CreateUserInput = z.infer<typeof CreateUserSchema>;
 
+export const UpdateUserSchema = z
+  .strictObject({ name: NameSchema.optional(), role: RoleSchema.optional() })
+  .refine((changes) => changes.name !== undefined || changes.role !== undefined, 'name or role is required')
+  .openapi('UpdateUserRequest');
+export type UpdateUserInput = z.infer<typeof UpdateUserSchema>;
+
+export const ChangePasswordSchema = z
+  .strictObject({ currentPassword: z.string().min(1).max(128), newPassword: PasswordSchema })
+  .openapi('ChangePasswordRequest');
+export type ChangePasswordInput = z.infer<typeof ChangePasswordSchema>;
+
 export const UserSchema = z
   .object({
     id: z.string(),
