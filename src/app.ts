@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { timingSafeEqual } from 'node:crypto';
 import { matchedRoutes } from 'hono/route';
 import type { Deps } from './deps.js';
 import { authRouter } from './features/auth/auth.handlers.js';
@@ -30,7 +32,10 @@ export const API_ROUTERS = [
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+  // A client's own id is kept only when short and of letters, digits, `-`, `_` and `=`; else one is made.
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+  // nosniff, frame only from this origin, no referrer, and the rest of Hono's defaults.
+  app.use(secureHeaders());
   app.use(async (c, next) => {
     const log = deps.log.child({ requestId: c.get('requestId') });
     c.set('log', log);
@@ -44,14 +49,31 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
 
   app.route('/', healthRouter(deps));
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  app.get('/metrics', async (c) => {
+    const token = deps.config.METRICS_TOKEN;
+    if (token && !bearerMatches(c.req.header('authorization'), token)) {
+      throw new AppError('unauthorized', 'the metrics need `Authorization: Bearer <METRICS_TOKEN>`', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      });
+    }
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
+  });
+
+  // Everything under /api is someone's data (or depends on who asks): no shared or browser cache keeps it.
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+  });
 
   app.use(
     '/api/*',
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
       onError: () => {
-        throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`);
+        // The rest of the body is not read, so this connection cannot carry another request: say so.
+        throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`, {
+          headers: { Connection: 'close' },
+        });
       },
     }),
   );
@@ -78,4 +100,11 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);
   return app;
+}
+
+/** A constant-time comparison of a Bearer header with the expected token. */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const given = Buffer.from(header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? '');
+  const wanted = Buffer.from(expected);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }

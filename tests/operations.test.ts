@@ -53,7 +53,8 @@ describe('Bull Board', () => {
       redirect: 'manual',
     });
     expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/admin/queues');
+    // Through a check that the browser kept the cookie (tests/hardening.test.ts), then to the board.
+    expect(login.headers.get('location')).toBe('/admin/login/check');
     const cookie = login.headers.get('set-cookie')!;
     expect(cookie).toMatch(/admin_session=.+; Path=\/admin; HttpOnly; SameSite=Strict/);
     const queues = await fetch(`${api.url}/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0]! } });

@@ -81,8 +81,11 @@ export function createRateLimits(redis: Redis, config: Config, log: Logger): Rat
   return {
     general: middleware('ip', config.RATE_LIMIT_PER_IP_PER_MINUTE, clientIp),
     authByIp: middleware('auth-ip', config.RATE_LIMIT_AUTH_PER_MINUTE, clientIp),
+    // JSON (the API) or a form (the operations sign-in page); Hono keeps the parsed body for the handler.
     loginByEmail: middleware('login-email', config.RATE_LIMIT_AUTH_PER_MINUTE, async (c) => {
-      const body = (await c.req.json().catch(() => undefined)) as { email?: unknown } | undefined;
+      const form = c.req.header('content-type')?.includes('application/x-www-form-urlencoded');
+      const body = (await (form ? c.req.parseBody() : c.req.json()).catch(() => undefined)) as
+        { email?: unknown } | undefined;
       return typeof body?.email === 'string' ? body.email.trim().toLowerCase() : undefined;
     }),
     ordersByCustomer: middleware('orders', config.RATE_LIMIT_ORDERS_PER_MINUTE, (c) => c.get('principal')?.id),
