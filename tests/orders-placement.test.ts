@@ -1,3 +1,5 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Product } from '../src/features/catalog/product.model.js';
 import { Notification } from '../src/features/notifications/notification.model.js';
@@ -182,6 +184,30 @@ describe('placing an order', () => {
     expect(fits.status).toBe(201);
     expect(fits.body.orders[0].totalAmount).toBe(9 * 9_999 * 99_999_999_999);
     expect(Number.isSafeInteger(fits.body.orders[0].totalAmount)).toBe(true);
+  });
+
+  it("carries the request's id into the jobs it owes, so API and worker logs of one order join", async () => {
+    const p = await createProduct(http, sellerA);
+    const requestId = `trace-${Date.now().toString(36)}`;
+    const res = await http.post('/api/orders', orderBody([{ productId: p.id, quantity: 1 }]), {
+      token: customer.token,
+      headers: { 'x-request-id': requestId },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+    const orderId = res.body.orders[0].id;
+    const connection = new Redis(api.config.REDIS_URL, { maxRetriesPerRequest: null });
+    const queues = { inventory: new Queue('inventory', { connection, prefix: api.config.QUEUE_PREFIX }) };
+    const notifications = new Queue('notifications', { connection, prefix: api.config.QUEUE_PREFIX });
+    try {
+      const reduce = await queues.inventory.getJob(`reduce-inventory_${orderId}`);
+      const notify = await notifications.getJob(`notify-seller_${orderId}`);
+      expect(reduce?.data).toMatchObject({ orderId, requestId });
+      expect(notify?.data).toMatchObject({ orderId, requestId });
+    } finally {
+      await Promise.all([queues.inventory.close(), notifications.close()]);
+      connection.disconnect();
+    }
   });
 
   it('refuses more than the stock with 409 naming the product', async () => {

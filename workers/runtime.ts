@@ -9,6 +9,10 @@ import { ORDER_JOBS, ORDER_JOB_NAMES } from '../src/order-flow/order-jobs.js';
 import { settleOwedJobs } from '../src/order-flow/owed-work.js';
 import { classifyJobError } from './job-errors.js';
 
+/** The id of the API request whose change owes the job (absent for jobs the reconciler or a schedule sent). */
+const requestIdOf = (job: Job): string | undefined =>
+  typeof job.data?.requestId === 'string' ? (job.data.requestId as string) : undefined;
+
 export interface WorkerPool {
   workers: Worker[];
   /** Stops taking jobs and waits for the active ones to finish. */
@@ -79,7 +83,10 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         } catch (error) {
           if (classifyJobError(error) === 'retry') throw error;
           // Decided: nothing a retry could change. The failed job stays visible in Bull Board.
-          log.error({ queue, job: job.name, jobId: job.id, err: (error as Error).message }, 'job given up');
+          log.error(
+            { queue, job: job.name, jobId: job.id, requestId: requestIdOf(job), err: (error as Error).message },
+            'job given up',
+          );
           await settleOwedJobs(owed);
           throw new UnrecoverableError((error as Error).message);
         }
@@ -101,8 +108,22 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
     );
     // Without a listener an `error` event would crash the process.
     worker.on('error', (error) => log.warn({ queue, err: error.message }, 'worker error'));
+    // At debug: one line per finished job, with the request that caused it (LOG_LEVEL=debug to follow an order).
+    worker.on('completed', (job) =>
+      log.debug({ queue, job: job.name, jobId: job.id, requestId: requestIdOf(job) }, 'job completed'),
+    );
     worker.on('failed', (job, error) =>
-      log.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'),
+      log.warn(
+        {
+          queue,
+          job: job?.name,
+          jobId: job?.id,
+          requestId: job && requestIdOf(job),
+          attempt: job?.attemptsMade,
+          err: error.message,
+        },
+        'job failed',
+      ),
     );
     return worker;
   });

@@ -20,6 +20,8 @@ export interface OrderWriteContext {
   /** The fail-fast connection: caches are best effort. */
   redis: Redis;
   log: Logger;
+  /** The request making the change: the jobs it owes carry it, so API and worker logs of one change join. */
+  requestId?: string | undefined;
 }
 
 export interface OrderChange {
@@ -64,7 +66,7 @@ export async function changeOrder(
       const owed = [
         ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION_JOBS.has(job) ? version : undefined)),
         ...(change.extraJobIds ?? []),
-      ].map((jobId) => ({ jobId, version }));
+      ].map((jobId) => ({ jobId, version, requestId: ctx.requestId }));
       const set: Record<string, unknown> = { ...change.set, version };
       await oweJobs(owed);
       try {
@@ -155,7 +157,7 @@ export async function changeOrders(
         const owed = [
           ...change.jobs.map((job) => orderJobId(job, id, PER_VERSION_JOBS.has(job) ? version : undefined)),
           ...(change.extraJobIds ?? []),
-        ].map((jobId) => ({ jobId, version }));
+        ].map((jobId) => ({ jobId, version, requestId: ctx.requestId }));
         // Written without mongoose, which would add `updatedAt` to a `$set` itself.
         claims.push({ id, order, set: { ...change.set, version, updatedAt: new Date() }, owed });
         return { order, changed: false, cached: false };

@@ -23,6 +23,8 @@ export interface OwedEntry {
   jobId: string;
   /** The order version whose change owes the job. */
   version: number;
+  /** The request whose change owes it, carried in the job's data for the worker's log (not recorded as owed). */
+  requestId?: string | undefined;
 }
 
 /** FerretDB 1.24 hangs on one write command with 100 statements or more (see the README). */
@@ -71,13 +73,14 @@ export async function settleOwedJobs(jobIds: readonly string[]): Promise<void> {
  */
 export async function sendOwedJobs(queues: Queues, entries: readonly OwedEntry[], log?: Logger): Promise<boolean> {
   const byQueue = new Map<QueueName, Parameters<Queue['addBulk']>[0]>();
-  for (const { jobId, version } of entries) {
+  for (const { jobId, version, requestId } of entries) {
     const job = parseOrderJobId(jobId, version);
     if (!job) {
       log?.error({ jobId }, 'owed job with an unknown id; the reconciler will not send it either');
       continue;
     }
-    byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), { name: job.name, data: job.payload, opts: { jobId } }]);
+    const data = requestId ? { ...job.payload, requestId } : job.payload;
+    byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), { name: job.name, data, opts: { jobId } }]);
   }
   try {
     await Promise.all([...byQueue].map(([queue, jobs]) => queues[queue].addBulk(jobs)));

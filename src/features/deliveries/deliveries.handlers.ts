@@ -1,22 +1,25 @@
+import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
+import { allowRoles, createRouter, requireAuth, type AppEnv } from '../../lib/http.js';
 import { deliveriesToday } from './deliveries-today.js';
 import { createDelivery, listDeliveries, setDeliveryStatus } from './deliveries.service.js';
 import * as routes from './deliveries.routes.js';
 
 export function deliveriesRouter({ tokens, queues, redis, log }: Deps) {
   const ctx = { queues, redis, log };
+  // Per request: its logger, and its id for the jobs its changes owe.
+  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: c.get('log'), requestId: c.get('requestId') });
   const router = createRouter();
   // Per-route guards: these paths sit under /orders, whose router has guards of its own.
   const auth = requireAuth(tokens);
   const managers = allowRoles('seller', 'staff', 'admin');
 
   router.openapi({ ...routes.createDeliveryRoute, middleware: [auth, managers] }, async (c) =>
-    c.json(await createDelivery(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 201),
+    c.json(await createDelivery(ctxOf(c), c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 201),
   );
   router.openapi({ ...routes.shipRoute, middleware: [auth, allowRoles('seller')] }, async (c) =>
     c.json(
-      await createDelivery(ctx, c.get('principal'), c.req.valid('param').id, 'everything-remaining', 'dispatched'),
+      await createDelivery(ctxOf(c), c.get('principal'), c.req.valid('param').id, 'everything-remaining', 'dispatched'),
       201,
     ),
   );
@@ -25,7 +28,12 @@ export function deliveriesRouter({ tokens, queues, redis, log }: Deps) {
   );
   router.openapi({ ...routes.deliveryStatusRoute, middleware: [auth, managers] }, async (c) =>
     c.json(
-      await setDeliveryStatus(ctx, c.get('principal'), c.req.valid('param').deliveryId, c.req.valid('json').status),
+      await setDeliveryStatus(
+        ctxOf(c),
+        c.get('principal'),
+        c.req.valid('param').deliveryId,
+        c.req.valid('json').status,
+      ),
       200,
     ),
   );

@@ -325,10 +325,12 @@ function assertExactAmounts(
  * (inventory.service.ts), so a placement whose write-through failed is listed
  * once Redis is back, without a job and two database writes of its own.
  */
-const placementJobs = (order: OrderDoc): OwedEntry[] =>
-  [orderJobId('reduce-inventory', order._id.toHexString()), orderJobId('notify-seller', order._id.toHexString())].map(
-    (jobId) => ({ jobId, version: 1 }),
-  );
+const placementJobs =
+  (requestId: string | undefined) =>
+  (order: OrderDoc): OwedEntry[] =>
+    [orderJobId('reduce-inventory', order._id.toHexString()), orderJobId('notify-seller', order._id.toHexString())].map(
+      (jobId) => ({ jobId, version: 1, requestId }),
+    );
 
 /**
  * Records what the planned orders owe, writes them, and sends their jobs.
@@ -344,8 +346,8 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
   const storedIds = new Set(stored.map((o) => o._id.toHexString()));
   const fresh = plan.filter((o) => !storedIds.has(o._id.toHexString()));
 
-  const batch = { orders: fresh, taken: new Set<string>() as ReadonlySet<string> };
-  if (resumed) batch.taken = await writeNewOrders(ctx, fresh, placementJobs, insertOrders);
+  const batch = { orders: fresh, taken: new Set<string>() as ReadonlySet<string>, requestId: ctx.requestId };
+  if (resumed) batch.taken = await writeNewOrders(ctx, fresh, placementJobs(ctx.requestId), insertOrders);
   else await committerFor(ctx)(batch);
   // Written meanwhile by another request with the same key (same ids, other numbers): theirs stand.
   const taken = fresh.filter((o) => batch.taken.has(o._id.toHexString()));
@@ -367,28 +369,39 @@ const MAX_ORDERS_PER_WRITE = 64;
 interface CheckoutBatch {
   orders: OrderDoc[];
   taken: ReadonlySet<string>;
+  requestId?: string | undefined;
 }
 
-const committers = new WeakMap<OrderWriteContext, (checkout: CheckoutBatch) => Promise<void>>();
+/**
+ * One committer per process, keyed by its queues: each request brings a
+ * context of its own (its logger, its request id), and a committer per context
+ * would write every checkout alone.
+ */
+const committers = new WeakMap<object, (checkout: CheckoutBatch) => Promise<void>>();
 
 /**
  * The checkouts of concurrent requests are written together (group commit):
  * their owed work in one insert, their orders in one `insertMany`, their jobs
- * in one `addBulk` per queue. A lone request is written at once.
+ * in one `addBulk` per queue, each job carrying its own request's id. A lone
+ * request is written at once.
  */
 function committerFor(ctx: OrderWriteContext) {
-  let commit = committers.get(ctx);
+  let commit = committers.get(ctx.queues);
   if (!commit) {
+    const shared = { queues: ctx.queues, redis: ctx.redis, log: ctx.log };
     commit = groupCommit<CheckoutBatch>(async (checkouts) => {
+      const requestOf = new Map(
+        checkouts.flatMap((checkout) => checkout.orders.map((order) => [order._id.toHexString(), checkout.requestId])),
+      );
       const taken = await writeNewOrders(
-        ctx,
+        shared,
         checkouts.flatMap((checkout) => checkout.orders),
-        placementJobs,
+        (order) => placementJobs(requestOf.get(order._id.toHexString()))(order),
         insertOrders,
       );
       for (const checkout of checkouts) checkout.taken = taken;
     }, MAX_ORDERS_PER_WRITE);
-    committers.set(ctx, commit);
+    committers.set(ctx.queues, commit);
   }
   return commit;
 }

@@ -1,5 +1,6 @@
+import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { allowRoles, createRouter, requireAuth } from '../../lib/http.js';
+import { allowRoles, createRouter, requireAuth, type AppEnv } from '../../lib/http.js';
 import { placeOrder } from './order-placement.js';
 import * as routes from './orders.routes.js';
 import {
@@ -15,6 +16,8 @@ import {
 
 export function ordersRouter({ config, tokens, redis, queues, log, limits }: Deps) {
   const ctx = { queues, redis, log };
+  // Per request: its logger, and its id for the jobs its changes owe.
+  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: c.get('log'), requestId: c.get('requestId') });
   const settings = { currency: config.CURRENCY, leadTimeDays: config.ORDER_LEAD_TIME_DAYS };
   const router = createRouter();
   router.use('/orders', requireAuth(tokens));
@@ -24,7 +27,7 @@ export function ordersRouter({ config, tokens, redis, queues, log, limits }: Dep
     { ...routes.placeOrderRoute, middleware: [allowRoles('customer'), limits.ordersByCustomer] },
     async (c) => {
       const result = await placeOrder(
-        { ...ctx, log: c.get('log') },
+        ctxOf(c),
         settings,
         c.get('principal'),
         c.req.valid('json'),
@@ -51,17 +54,23 @@ export function ordersRouter({ config, tokens, redis, queues, log, limits }: Dep
   );
   router.openapi({ ...routes.confirmRoute, middleware: [allowRoles('seller')] }, async (c) => {
     const body = c.req.valid('json') as { estimatedDelivery?: string } | undefined;
-    return c.json(await confirmOrder(ctx, c.get('principal'), c.req.valid('param').id, body?.estimatedDelivery), 200);
+    return c.json(
+      await confirmOrder(ctxOf(c), c.get('principal'), c.req.valid('param').id, body?.estimatedDelivery),
+      200,
+    );
   });
   router.openapi({ ...routes.setStatusRoute, middleware: [allowRoles('seller', 'staff', 'admin')] }, async (c) =>
-    c.json(await setOrderStatus(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json').status), 200),
+    c.json(
+      await setOrderStatus(ctxOf(c), c.get('principal'), c.req.valid('param').id, c.req.valid('json').status),
+      200,
+    ),
   );
   router.openapi({ ...routes.cancelRoute, middleware: [allowRoles('admin')] }, async (c) => {
     const body = c.req.valid('json') as { reason?: string } | undefined;
-    return c.json(await cancelOrder(ctx, c.get('principal'), c.req.valid('param').id, body?.reason), 200);
+    return c.json(await cancelOrder(ctxOf(c), c.get('principal'), c.req.valid('param').id, body?.reason), 200);
   });
   router.openapi({ ...routes.deleteRoute, middleware: [allowRoles('customer', 'seller', 'admin')] }, async (c) =>
-    c.json(await cancelOrder(ctx, c.get('principal'), c.req.valid('param').id), 200),
+    c.json(await cancelOrder(ctxOf(c), c.get('principal'), c.req.valid('param').id), 200),
   );
 
   return router;
