@@ -66,6 +66,16 @@ describe('the api process', () => {
       expect(await api.stop('SIGTERM')).toBe(0);
     }
     expect(api.output()).toContain('shut down cleanly');
+    // Readiness failing while the database was away is expected: logged at info, never an error with a stack.
+    const lines = api
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; status?: number });
+    const notReady = lines.filter((line) => line.msg === 'request answered unavailable');
+    expect(notReady.length).toBeGreaterThan(0);
+    expect(notReady.every((line) => line.level === 30 && line.status === 503)).toBe(true);
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 });
 

@@ -1,11 +1,11 @@
 import { loadConfig } from '../src/env.js';
-import { createLogger } from '../src/lib/logger.js';
+import { createLogger, wantsPrettyLogs } from '../src/lib/logger.js';
 import { connectMongo, disconnectMongo } from '../src/lib/mongo.js';
 import { exitOnSignal } from '../src/lib/shutdown.js';
 import { startWorkerSystem, type WorkerSystem } from './system.js';
 
 const config = loadConfig();
-const log = createLogger(config.LOG_LEVEL, 'worker');
+const log = createLogger(config.LOG_LEVEL, 'worker', { pretty: wantsPrettyLogs(config.NODE_ENV) });
 const stopConnecting = new AbortController();
 const running: { system?: WorkerSystem } = {};
 

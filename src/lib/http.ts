@@ -126,9 +126,13 @@ function isRedisUnavailable(error: unknown): boolean {
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   const appError = toAppError(error);
   const log = c.get('log');
-  if (appError.status >= 500) {
+  if (appError.status === 500) {
     // The real cause stays in the log; the client gets the generic detail only.
     log?.error({ err: error, status: appError.status }, 'request failed');
+  } else if (appError.status >= 500) {
+    // Expected while a dependency is away (and during start-up for /readyz): no stack, not an error.
+    const level = c.req.path === '/readyz' ? 'info' : 'warn';
+    log?.[level]({ status: appError.status, detail: appError.message }, 'request answered unavailable');
   }
   return problemResponse(c, appError);
 };
