@@ -110,7 +110,10 @@ try {
   const url = `http://localhost:${config.PORT}`;
   if (await waitForReady(url)) {
     const password = raw.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : defaults.DEV_ADMIN_PASSWORD;
-    say(`ready: ${url}  (API docs: ${url}/openapi.json)`);
+    say(`ready: ${url}`);
+    say(`  API reference  ${url}/docs  (the document: ${url}/openapi.json)`);
+    say(`  queues         ${url}/admin/queues  (sign in at ${url}/admin/login)`);
+    say(`  metrics        ${url}/metrics`);
     if (config.ADMIN_PASSWORD) say(`admin sign-in: ${config.ADMIN_EMAIL} / ${password}`);
     say('press Ctrl-C to stop');
   } else if (!stopping) {

@@ -102,7 +102,7 @@ describe('the worker process', () => {
 });
 
 describe('the worker metrics endpoint', () => {
-  it('counts jobs by queue, name and outcome', async () => {
+  it('counts jobs by queue, name and outcome, and answers /healthz and /readyz', async () => {
     await mongo.start();
     const port = await freePort();
     const env = testEnv({ MONGODB_URI: mongo.url, WORKER_METRICS_PORT: String(port) });
@@ -119,6 +119,21 @@ describe('the worker metrics endpoint', () => {
         expect(text).toMatch(/jobs_total\{queue="maintenance",job="no-such-job",outcome="failed"\} [1-9]/);
         expect(text).toContain('job_duration_seconds_bucket');
       });
+      // The same port answers health and readiness.
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { mongodb: 'up', redis: 'up' } });
+      await mongo.stop();
+      const notReady = await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(res.status).toBe(503);
+        return res.json();
+      });
+      expect(notReady).toMatchObject({ status: 'not ready', checks: { mongodb: 'down' } });
+      await mongo.start();
     } finally {
       await queue.close();
       expect(await worker.stop('SIGTERM')).toBe(0);

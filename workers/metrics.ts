@@ -4,11 +4,17 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { Logger } from '../src/lib/logger.js';
 
 /**
- * The worker's own Prometheus endpoint (WORKER_METRICS_PORT; 0 turns it off):
- * job durations and outcomes per queue and job name. Queue depths are on the
- * API's /metrics, read from Redis.
+ * The worker's own HTTP port (WORKER_METRICS_PORT; 0 turns it off): Prometheus
+ * `/metrics` (job durations and outcomes per queue and job name; queue depths
+ * are on the API's /metrics, read from Redis), `/healthz` and `/readyz`.
  */
-export function serveWorkerMetrics(workers: Worker[], port: number, log: Logger): { close(): Promise<void> } {
+export function serveWorkerMetrics(
+  workers: Worker[],
+  port: number,
+  log: Logger,
+  /** What `/readyz` checks: each dependency up or down. */
+  checks: () => Promise<Record<string, 'up' | 'down'>> = async () => ({}),
+): { close(): Promise<void> } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -41,6 +47,20 @@ export function serveWorkerMetrics(workers: Worker[], port: number, log: Logger)
   let server: Server | undefined;
   if (port > 0) {
     server = createServer((req, res) => {
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      // Alive: the process answers. Ready: it reaches MongoDB and Redis, so it can take jobs.
+      if (req.url === '/healthz') return json(200, { status: 'ok' });
+      if (req.url === '/readyz') {
+        checks().then(
+          (state) =>
+            Object.values(state).every((value) => value === 'up')
+              ? json(200, { status: 'ready', checks: state })
+              : json(503, { status: 'not ready', checks: state }),
+          () => json(503, { status: 'not ready' }),
+        );
+        return;
+      }
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
         return;

@@ -4,7 +4,8 @@ import { reconcileOwedWork } from '../src/order-flow/owed-work.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
 import type { Logger } from '../src/lib/logger.js';
-import { closeRedis, createRedis } from '../src/lib/redis.js';
+import { closeRedis, createRedis, pingRedis } from '../src/lib/redis.js';
+import { pingMongo } from '../src/lib/mongo.js';
 import type { WorkerContext } from './context.js';
 import { jobDefinitions } from './jobs.js';
 import { serveWorkerMetrics } from './metrics.js';
@@ -30,7 +31,15 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
   const ctx: WorkerContext = { config, log, queues, redis, events: new EventPublisher(producer) };
   const pool = startWorkers(config, jobDefinitions(ctx), log);
-  const metrics = serveWorkerMetrics(pool.workers, config.WORKER_METRICS_PORT, log);
+  const up = (check: Promise<void>) =>
+    check.then(
+      () => 'up' as const,
+      () => 'down' as const,
+    );
+  const metrics = serveWorkerMetrics(pool.workers, config.WORKER_METRICS_PORT, log, async () => {
+    const [mongodb, cache] = await Promise.all([up(pingMongo()), up(pingRedis(redis))]);
+    return { mongodb, redis: cache };
+  });
 
   const schedule = () => {
     for (const { name, everyMs } of MAINTENANCE_SCHEDULE) {
