@@ -33,7 +33,11 @@ function ensureNpmPackages() {
   const installed = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
-  say('installing npm packages (npm ci)…');
+  say(
+    existsSync(installed)
+      ? 'package-lock.json changed since node_modules was installed: reinstalling with npm ci (it replaces node_modules)…'
+      : 'installing npm packages (npm ci)…',
+  );
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail('npm ci failed; see its output above (is the npm registry reachable?)');
 }

@@ -13,9 +13,10 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs one of the project's entry points as a real process, as production does. */
+/** Runs one of the project's entry points as a real process, as production does (a `.js` one: compiled, without tsx). */
 export function runEntry(entry: string, env: Record<string, string>, nodeArgs: string[] = []): RunningProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry], {
     cwd: ROOT,
     // Only what the test names, plus PATH: the developer's own variables must not leak in.
     env: { PATH: process.env.PATH ?? '', ...env },
