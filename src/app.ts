@@ -10,7 +10,9 @@ import { catalogRouter } from './features/catalog/catalog.handlers.js';
 import { deliveriesRouter } from './features/deliveries/deliveries.handlers.js';
 import { healthRouter } from './features/health/health.handlers.js';
 import { adminConsole } from './features/operations/admin-console.js';
+import { docsRouter } from './features/operations/docs.js';
 import { invoicesRouter } from './features/invoices/invoices.handlers.js';
+import { jobsRouter } from './features/jobs/jobs.handlers.js';
 import { notificationsRouter } from './features/notifications/notifications.handlers.js';
 import { ordersRouter } from './features/orders/orders.handlers.js';
 import { usersRouter } from './features/users/users.handlers.js';
@@ -27,6 +29,7 @@ export const API_ROUTERS = [
   invoicesRouter,
   ordersRouter,
   notificationsRouter,
+  jobsRouter,
 ] as const;
 
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
@@ -91,11 +94,27 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
       title: 'Order backend API',
       version: '0.1.0',
       description:
-        'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details.',
+        'Orders, partial deliveries, invoices and seller notifications. Errors are RFC 9457 problem details. ' +
+        'Every `/api` request is rate-limited per client IP (sign-ins, registrations and orders more tightly): ' +
+        'a 429 says when to retry in `Retry-After`, and `RateLimit-*` headers tell where the caller stands.',
     },
+    // Relative, so "Try it out" calls whichever host serves this document.
+    servers: [{ url: '/', description: 'The server that serves this document' }],
+    tags: [
+      { name: 'auth', description: 'Register, sign in for a Bearer token, sign out, change the password' },
+      { name: 'users', description: 'Accounts of every role, managed by admins' },
+      { name: 'catalog', description: "Sellers' products: price in minor units and stock" },
+      { name: 'orders', description: 'Checkouts (one order per seller), their status, progress and counters' },
+      { name: 'deliveries', description: 'Partial deliveries of an order and their status' },
+      { name: 'invoices', description: 'One invoice per delivery, payments and advances, printable PDFs' },
+      { name: 'notifications', description: 'What happened to your orders, also pushed over Socket.IO' },
+      { name: 'jobs', description: 'The state of background work a request queued (the `Location` of a 202)' },
+      { name: 'operations', description: 'Liveness and readiness probes for load balancers and orchestrators' },
+    ],
   });
 
   app.route('/', adminConsole(deps));
+  app.route('/', docsRouter());
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

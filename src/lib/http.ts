@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import mongoose from 'mongoose';
 import { AppError, formatPath, toProblem, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { matching } from './openapi.js';
 import { isDatabaseUnavailable, isDuplicateKeyError } from './mongo.js';
 import { unauthorized, type Authenticator, type Principal, type Role } from './tokens.js';
 
@@ -63,7 +64,7 @@ export function allowRoles(...roles: Role[]): MiddlewareHandler<AppEnv> {
 
 export const ObjectIdSchema = z
   .string()
-  .regex(/^[0-9a-fA-F]{24}$/, 'expected a 24-character hex id')
+  .apply(matching(/^[0-9a-fA-F]{24}$/, 'expected a 24-character hex id'))
   .openapi({ example: '665f1c2e8b3f4a0012345678' });
 
 export const IdParamsSchema = z.object({ id: ObjectIdSchema.openapi({ param: { name: 'id', in: 'path' } }) });

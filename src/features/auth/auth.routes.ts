@@ -11,6 +11,7 @@ import {
 export const register = createRoute({
   method: 'post',
   path: '/auth/register',
+  operationId: 'register',
   tags: ['auth'],
   summary: 'Create a customer account and sign in',
   request: { body: jsonBody(RegisterSchema) },
@@ -23,6 +24,7 @@ export const register = createRoute({
 export const login = createRoute({
   method: 'post',
   path: '/auth/login',
+  operationId: 'login',
   tags: ['auth'],
   summary: 'Exchange email and password for a token',
   request: { body: jsonBody(LoginSchema) },
@@ -32,6 +34,7 @@ export const login = createRoute({
 export const me = createRoute({
   method: 'get',
   path: '/auth/me',
+  operationId: 'getCurrentUser',
   tags: ['auth'],
   summary: 'The signed-in account',
   security: bearerAuth,
@@ -41,6 +44,7 @@ export const me = createRoute({
 export const logout = createRoute({
   method: 'post',
   path: '/auth/logout',
+  operationId: 'logout',
   tags: ['auth'],
   summary: 'Sign out everywhere',
   description:
@@ -53,6 +57,7 @@ export const logout = createRoute({
 export const changePassword = createRoute({
   method: 'post',
   path: '/auth/password',
+  operationId: 'changePassword',
   tags: ['auth'],
   summary: 'Change the password',
   description:

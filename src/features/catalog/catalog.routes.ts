@@ -12,6 +12,7 @@ import {
 export const createProductRoute = createRoute({
   method: 'post',
   path: '/products',
+  operationId: 'createProduct',
   tags: ['catalog'],
   summary: 'Add a product (seller: own shop; admin: any seller)',
   security: bearerAuth,
@@ -22,6 +23,7 @@ export const createProductRoute = createRoute({
 export const listProductsRoute = createRoute({
   method: 'get',
   path: '/products',
+  operationId: 'listProducts',
   tags: ['catalog'],
   summary: 'List and search products',
   security: bearerAuth,
@@ -32,6 +34,7 @@ export const listProductsRoute = createRoute({
 export const getProductRoute = createRoute({
   method: 'get',
   path: '/products/{id}',
+  operationId: 'getProduct',
   tags: ['catalog'],
   summary: 'One product',
   security: bearerAuth,
@@ -42,6 +45,7 @@ export const getProductRoute = createRoute({
 export const updateProductRoute = createRoute({
   method: 'patch',
   path: '/products/{id}',
+  operationId: 'updateProduct',
   tags: ['catalog'],
   summary: "Change a product's name, price or stock (owner seller, admin)",
   security: bearerAuth,

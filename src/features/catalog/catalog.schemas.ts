@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ObjectIdSchema } from '../../lib/http.js';
-import { PageQuerySchema, pageOf } from '../../lib/openapi.js';
+import { matching, PageQuerySchema, pageOf } from '../../lib/openapi.js';
 import { NameSchema } from '../users/users.schemas.js';
 import { NO_CONTROL_CHARS } from '../../lib/text.js';
 
@@ -19,7 +19,7 @@ const SkuSchema = z
   .trim()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
+  .apply(matching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'))
   .openapi({ example: 'TEA-ASSAM-250' });
 
 export const CreateProductSchema = z
@@ -42,7 +42,12 @@ export type UpdateProductInput = z.infer<typeof UpdateProductSchema>;
 export const ListProductsQuerySchema = z.object({
   sellerId: ObjectIdSchema.optional(),
   // Control characters match nothing a product is named, and a NUL cannot go into a regex (BSON refuses it).
-  search: z.string().trim().max(100).regex(NO_CONTROL_CHARS, 'must not contain control characters').optional(),
+  search: z
+    .string()
+    .trim()
+    .max(100)
+    .apply(matching(NO_CONTROL_CHARS, 'must not contain control characters'))
+    .optional(),
   ...PageQuerySchema,
 });
 export type ListProductsQuery = z.infer<typeof ListProductsQuerySchema>;

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { IdParamsSchema, ObjectIdSchema } from '../../lib/http.js';
-import { bearerAuth, json, jsonBody, problems } from '../../lib/openapi.js';
+import { bearerAuth, json, jsonBody, matching, problems } from '../../lib/openapi.js';
 import { OrderSchema } from '../orders/orders.schemas.js';
 import { DELIVERY_STATUSES } from '../../order-flow/delivery-math.js';
 import { NO_CONTROL_CHARS_BUT_NEWLINES } from '../../lib/text.js';
@@ -45,7 +45,7 @@ export const CreateDeliverySchema = z
       .string()
       .trim()
       .max(1_000)
-      .regex(NO_CONTROL_CHARS_BUT_NEWLINES, 'must not contain control characters')
+      .apply(matching(NO_CONTROL_CHARS_BUT_NEWLINES, 'must not contain control characters'))
       .optional(),
   })
   .openapi('CreateDeliveryRequest');
@@ -57,6 +57,7 @@ const DeliveryParamsSchema = z.object({
 export const createDeliveryRoute = createRoute({
   method: 'post',
   path: '/orders/{id}/deliveries',
+  operationId: 'createDelivery',
   tags,
   security,
   summary: 'Deliver part of an order (owner seller, staff, admin); never more than remains',
@@ -70,6 +71,7 @@ export const createDeliveryRoute = createRoute({
 export const shipRoute = createRoute({
   method: 'put',
   path: '/orders/{id}/ship',
+  operationId: 'shipOrder',
   tags,
   security,
   summary: 'Dispatch everything that remains, as one delivery (owner seller)',
@@ -83,6 +85,7 @@ export const shipRoute = createRoute({
 export const listDeliveriesRoute = createRoute({
   method: 'get',
   path: '/orders/{id}/deliveries',
+  operationId: 'listOrderDeliveries',
   tags,
   security,
   summary: "An order's deliveries, oldest first",
@@ -96,6 +99,7 @@ export const listDeliveriesRoute = createRoute({
 export const deliveryStatusRoute = createRoute({
   method: 'patch',
   path: '/orders/deliveries/{deliveryId}/status',
+  operationId: 'setDeliveryStatus',
   tags,
   security,
   summary: 'Move a delivery along (owner seller, staff, admin); failed or cancelled gives its quantities back',
@@ -109,6 +113,7 @@ export const deliveryStatusRoute = createRoute({
 export const deliveriesTodayRoute = createRoute({
   method: 'get',
   path: '/deliveries/today',
+  operationId: 'getTodaysDeliveries',
   tags,
   security,
   summary: "Today's deliveries (UTC): a seller's own, or everyone's for staff and admins",

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http.js';
-import { json, ProblemSchema } from '../../lib/openapi.js';
+import { json, problemExample, ProblemSchema } from '../../lib/openapi.js';
 import { pingMongo } from '../../lib/mongo.js';
 import { pingRedis } from '../../lib/redis.js';
 
@@ -18,6 +18,7 @@ const ReadinessSchema = z
 const healthz = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'checkLiveness',
   tags: ['operations'],
   summary: 'The process is up',
   responses: { 200: json(z.object({ status: z.literal('ok') }), 'Always, while the process runs') },
@@ -26,13 +27,26 @@ const healthz = createRoute({
 const readyz = createRoute({
   method: 'get',
   path: '/readyz',
+  operationId: 'checkReadiness',
   tags: ['operations'],
   summary: 'MongoDB and Redis are reachable and start-up work is done',
   responses: {
     200: json(ReadinessSchema, 'Both data services answer'),
     503: {
-      description: 'At least one data service does not answer; `detail` names it',
-      content: { 'application/problem+json': { schema: ProblemSchema.extend({ checks: ChecksSchema }) } },
+      description: 'At least one data service does not answer, or start-up is not finished; `detail` says which',
+      headers: {
+        'Retry-After': { description: 'Seconds before asking again', schema: { type: 'integer', minimum: 0 } },
+      },
+      content: {
+        'application/problem+json': {
+          schema: ProblemSchema.extend({ checks: ChecksSchema }),
+          example: {
+            ...problemExample(503),
+            detail: 'not ready: redis unreachable',
+            checks: { mongodb: 'up', redis: 'down', startup: 'done' },
+          },
+        },
+      },
     },
   },
 });

@@ -19,7 +19,8 @@ export function invoicesRouter({ tokens, queues, redis, log }: Deps) {
 
   router.openapi({ ...routes.requestInvoiceRoute, middleware: [auth, managers] }, async (c) => {
     const result = await requestInvoice(queues, c.get('principal'), c.req.valid('param').deliveryId);
-    return result.status === 200 ? c.json({ invoice: result.invoice }, 200) : c.json({ jobId: result.jobId }, 202);
+    if (result.status === 200) return c.json({ invoice: result.invoice }, 200);
+    return c.json({ jobId: result.jobId }, 202, { Location: `/api/jobs/${result.jobId}` });
   });
   router.openapi({ ...routes.deliveryInvoiceRoute, middleware: [auth] }, async (c) =>
     c.json(await getDeliveryInvoice(c.get('principal'), c.req.valid('param').deliveryId), 200),

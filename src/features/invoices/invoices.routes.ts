@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { IdParamsSchema, ObjectIdSchema } from '../../lib/http.js';
-import { bearerAuth, json, jsonBody, problems } from '../../lib/openapi.js';
+import { bearerAuth, json, jsonBody, matching, problems } from '../../lib/openapi.js';
 import { OrderSchema } from '../orders/orders.schemas.js';
 import { NO_CONTROL_CHARS } from '../../lib/text.js';
 
@@ -14,7 +14,13 @@ export const InvoiceSchema = z
     orderId: z.string(),
     orderNumber: z.string(),
     deliveryId: z.string(),
-    seller: z.object({ id: z.string(), name: z.string() }),
+    deliveryNumber: z.string().optional(),
+    seller: z.object({
+      id: z.string(),
+      name: z.string(),
+      address: z.string().optional().openapi({ description: 'as it was when the invoice was issued' }),
+      taxId: z.string().optional().openapi({ description: 'as it was when the invoice was issued' }),
+    }),
     customer: z.object({ id: z.string(), name: z.string(), deliveryAddress: z.string() }),
     lines: z.array(
       z.object({
@@ -54,7 +60,7 @@ export const PaymentSchema = z
       .trim()
       .min(1)
       .max(200)
-      .regex(NO_CONTROL_CHARS, 'must not contain control characters')
+      .apply(matching(NO_CONTROL_CHARS, 'must not contain control characters'))
       .optional(),
   })
   .openapi('PaymentRequest');
@@ -66,13 +72,19 @@ const DeliveryParamsSchema = z.object({
 export const requestInvoiceRoute = createRoute({
   method: 'post',
   path: '/orders/deliveries/{deliveryId}/invoice',
+  operationId: 'requestDeliveryInvoice',
   tags,
   security,
   summary: "Issue a delivery's invoice (owner seller, staff, admin): 202 with the job, or 200 if it exists",
   request: { params: DeliveryParamsSchema },
   responses: {
     200: json(z.object({ invoice: InvoiceSchema }), 'The invoice already exists'),
-    202: json(z.object({ jobId: z.string() }), 'The invoice job is queued'),
+    202: {
+      ...json(z.object({ jobId: z.string() }), 'The invoice job is queued; `Location` answers its state'),
+      headers: z.object({
+        Location: z.string().openapi({ example: '/api/jobs/create-invoice_<orderId>_<deliveryId>' }),
+      }),
+    },
     ...problems(400, 401, 403, 404, 503),
   },
 });
@@ -80,6 +92,7 @@ export const requestInvoiceRoute = createRoute({
 export const deliveryInvoiceRoute = createRoute({
   method: 'get',
   path: '/orders/deliveries/{deliveryId}/invoice',
+  operationId: 'getDeliveryInvoice',
   tags,
   security,
   summary: "A delivery's invoice",
@@ -90,6 +103,7 @@ export const deliveryInvoiceRoute = createRoute({
 export const orderInvoicesRoute = createRoute({
   method: 'get',
   path: '/orders/{id}/invoices',
+  operationId: 'listOrderInvoices',
   tags,
   security,
   summary: "An order's invoices, in the order they were issued",
@@ -100,6 +114,7 @@ export const orderInvoicesRoute = createRoute({
 export const getInvoiceRoute = createRoute({
   method: 'get',
   path: '/invoices/{id}',
+  operationId: 'getInvoice',
   tags,
   security,
   summary: 'One invoice with what has been paid and what is due',
@@ -114,6 +129,7 @@ const PaymentResultSchema = z
 export const invoicePaymentRoute = createRoute({
   method: 'post',
   path: '/invoices/{id}/payments',
+  operationId: 'recordInvoicePayment',
   tags,
   security,
   summary: 'Record a payment on an invoice (owner seller, staff, admin); more than is due → 409',
@@ -127,6 +143,7 @@ export const invoicePaymentRoute = createRoute({
 export const orderPaymentRoute = createRoute({
   method: 'post',
   path: '/orders/{id}/payments',
+  operationId: 'recordOrderPayment',
   tags,
   security,
   summary: 'Record an advance on the order, applied to its invoices as they are issued; more than the order owes → 409',
@@ -140,6 +157,7 @@ export const orderPaymentRoute = createRoute({
 export const invoicePdfRoute = createRoute({
   method: 'get',
   path: '/invoices/{id}/pdf',
+  operationId: 'getInvoicePdf',
   tags,
   security,
   summary: 'The invoice as a printable PDF',

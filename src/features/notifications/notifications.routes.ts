@@ -29,6 +29,7 @@ const ListQuerySchema = z.object({
 export const listNotificationsRoute = createRoute({
   method: 'get',
   path: '/notifications',
+  operationId: 'listNotifications',
   tags,
   security,
   summary: 'Your notifications, newest first',
@@ -39,6 +40,7 @@ export const listNotificationsRoute = createRoute({
 export const unreadCountRoute = createRoute({
   method: 'get',
   path: '/notifications/unread-count',
+  operationId: 'countUnreadNotifications',
   tags,
   security,
   summary: 'How many of your notifications are unread',
@@ -48,6 +50,7 @@ export const unreadCountRoute = createRoute({
 export const markReadRoute = createRoute({
   method: 'post',
   path: '/notifications/{id}/read',
+  operationId: 'markNotificationRead',
   tags,
   security,
   summary: 'Mark one of your notifications read',
@@ -58,6 +61,7 @@ export const markReadRoute = createRoute({
 export const markAllReadRoute = createRoute({
   method: 'post',
   path: '/notifications/read-all',
+  operationId: 'markAllNotificationsRead',
   tags,
   security,
   summary: 'Mark all your notifications read',

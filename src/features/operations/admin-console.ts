@@ -1,4 +1,3 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { bullBoardConfig, createQueueBoard } from '../../../bull-board.config.js';
@@ -8,8 +7,8 @@ import { createRouter, type AppEnv } from '../../lib/http.js';
 import { authenticate } from '../users/users.service.js';
 
 /**
- * The operators' pages: Bull Board at /admin/queues (admins only) and the API
- * reference at /docs. A browser cannot send an Authorization header to Bull
+ * The operators' pages: Bull Board at /admin/queues (admins only); the API
+ * reference at /docs is `docs.ts`. A browser cannot send an Authorization header to Bull
  * Board's own requests, so an admin signs in at /admin/login and gets the
  * same JWT as an HttpOnly, SameSite=Strict cookie scoped to /admin.
  */
@@ -128,6 +127,5 @@ export function adminConsole({ config, tokens, queues, limits }: Deps) {
   router.use(`${bullBoardConfig.basePath}/*`, requireAdmin);
   router.route(bullBoardConfig.basePath, createQueueBoard(queues));
 
-  router.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Order backend API' }));
   return router;
 }

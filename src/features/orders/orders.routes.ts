@@ -22,6 +22,7 @@ const security = bearerAuth;
 export const placeOrderRoute = createRoute({
   method: 'post',
   path: '/orders',
+  operationId: 'placeOrder',
   tags,
   security,
   summary: 'Place a checkout (customer): one order per seller; returns before inventory and notifications run',
@@ -38,6 +39,7 @@ export const placeOrderRoute = createRoute({
 export const listOrdersRoute = createRoute({
   method: 'get',
   path: '/orders',
+  operationId: 'listOrders',
   tags,
   security,
   summary: 'List orders: a customer sees its own, a seller its own, staff and admins all',
@@ -48,6 +50,7 @@ export const listOrdersRoute = createRoute({
 export const sellerOrdersRoute = createRoute({
   method: 'get',
   path: '/orders/seller',
+  operationId: 'listSellerOrders',
   tags,
   security,
   summary: "The calling seller's orders (same query as the list)",
@@ -58,6 +61,7 @@ export const sellerOrdersRoute = createRoute({
 export const orderStatsRoute = createRoute({
   method: 'get',
   path: '/orders/stats',
+  operationId: 'getOrderStats',
   tags,
   security,
   summary: 'Order counters, scoped like the list (cached 5 minutes, refreshed on every change)',
@@ -67,6 +71,7 @@ export const orderStatsRoute = createRoute({
 export const getOrderRoute = createRoute({
   method: 'get',
   path: '/orders/{id}',
+  operationId: 'getOrder',
   tags,
   security,
   summary: 'One order (cached 5 minutes, refreshed on every change)',
@@ -77,6 +82,7 @@ export const getOrderRoute = createRoute({
 export const remainingRoute = createRoute({
   method: 'get',
   path: '/orders/{id}/remaining',
+  operationId: 'getOrderRemaining',
   tags,
   security,
   summary: 'Ordered, delivered and remaining quantity per product',
@@ -87,6 +93,7 @@ export const remainingRoute = createRoute({
 export const progressRoute = createRoute({
   method: 'get',
   path: '/orders/{id}/progress',
+  operationId: 'getOrderProgress',
   tags,
   security,
   summary: 'Delivery progress (0-100) and status',
@@ -97,6 +104,7 @@ export const progressRoute = createRoute({
 export const confirmRoute = createRoute({
   method: 'put',
   path: '/orders/{id}/confirm',
+  operationId: 'confirmOrder',
   tags,
   security,
   summary: 'Accept a pending order (owner seller); the customer is told',
@@ -107,6 +115,7 @@ export const confirmRoute = createRoute({
 export const setStatusRoute = createRoute({
   method: 'put',
   path: '/orders/{id}/status',
+  operationId: 'setOrderStatus',
   tags,
   security,
   summary:
@@ -118,6 +127,7 @@ export const setStatusRoute = createRoute({
 export const cancelRoute = createRoute({
   method: 'patch',
   path: '/orders/{id}/cancel',
+  operationId: 'cancelOrder',
   tags,
   security,
   summary: 'Cancel any order before its first delivered unit (admin); restores inventory',
@@ -128,6 +138,7 @@ export const cancelRoute = createRoute({
 export const deleteRoute = createRoute({
   method: 'delete',
   path: '/orders/{id}',
+  operationId: 'deleteOrder',
   tags,
   security,
   summary: 'Cancel an order (owner customer while pending/confirmed, owner seller, admin); restores inventory',

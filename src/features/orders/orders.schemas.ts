@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ObjectIdSchema } from '../../lib/http.js';
-import { PageQuerySchema, pageOf } from '../../lib/openapi.js';
+import { matching, PageQuerySchema, pageOf } from '../../lib/openapi.js';
 import { PhoneSchema } from '../users/users.schemas.js';
 import { ORDER_STATUSES } from '../../order-flow/order-status.js';
 import { INVENTORY_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES } from '../../order-flow/order.model.js';
@@ -22,14 +22,14 @@ export const PlaceOrderSchema = z
       .trim()
       .min(5, 'at least 5 characters')
       .max(500, 'at most 500 characters')
-      .regex(NO_CONTROL_CHARS, 'must not contain control characters')
+      .apply(matching(NO_CONTROL_CHARS, 'must not contain control characters'))
       .openapi({ example: '12 MG Road, Bengaluru 560001' }),
     phone: PhoneSchema.optional(),
     notes: z
       .string()
       .trim()
       .max(1_000)
-      .regex(NO_CONTROL_CHARS_BUT_NEWLINES, 'must not contain control characters')
+      .apply(matching(NO_CONTROL_CHARS_BUT_NEWLINES, 'must not contain control characters'))
       .optional(),
     paymentMethod: z.enum(PAYMENT_METHODS).default('cash_on_delivery'),
   })
@@ -40,7 +40,7 @@ export const IdempotencyKeySchema = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+  .apply(matching(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'))
   .optional()
   .openapi({ description: 'Replays the first response for the same key and body (kept at least 24 h)' });
 
@@ -105,7 +105,7 @@ const statusList = z
   .openapi({ type: 'string', example: 'pending,confirmed' });
 
 export const ListOrdersQuerySchema = z.object({
-  search: z.string().trim().max(100).regex(NO_CONTROL_CHARS).optional(),
+  search: z.string().trim().max(100).apply(matching(NO_CONTROL_CHARS)).optional(),
   status: statusList.optional(),
   paymentStatus: z.enum(PAYMENT_STATUSES).optional(),
   sellerId: ObjectIdSchema.optional(),
@@ -156,5 +156,5 @@ export const ConfirmOrderSchema = z
 export const SetStatusSchema = z.strictObject({ status: z.enum(ORDER_STATUSES) }).openapi('SetOrderStatusRequest');
 
 export const CancelOrderSchema = z
-  .strictObject({ reason: z.string().trim().max(500).regex(NO_CONTROL_CHARS).optional() })
+  .strictObject({ reason: z.string().trim().max(500).apply(matching(NO_CONTROL_CHARS)).optional() })
   .openapi('CancelOrderRequest');
