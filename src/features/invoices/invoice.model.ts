@@ -9,6 +9,9 @@ const invoiceSchema = new Schema(
   {
     invoiceNumber: { type: String, required: true },
     sellerId: { type: Schema.Types.ObjectId, required: true },
+    // The seller's address and tax id when the invoice was issued: a later edit changes no issued invoice.
+    sellerAddress: { type: String },
+    sellerTaxId: { type: String },
     year: { type: Number, required: true },
     /** Position in the seller's year: 1, 2, 3… with no gaps (numbers exist only as invoices). */
     seq: { type: Number, required: true },
@@ -56,6 +59,8 @@ export interface InvoiceDoc {
   _id: Types.ObjectId;
   invoiceNumber: string;
   sellerId: Types.ObjectId;
+  sellerAddress?: string;
+  sellerTaxId?: string;
   year: number;
   seq: number;
   orderId: Types.ObjectId;

@@ -5,6 +5,7 @@ import { withLock } from '../../lib/locks.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import type { Principal } from '../../lib/tokens.js';
 import { findDeliveryOrder } from '../deliveries/deliveries.service.js';
+import { sellerInvoiceDetails } from '../users/users.service.js';
 import { canManageOrder, canSeeOrder } from '../../order-flow/order-access.js';
 import { invoiceJobId } from '../../order-flow/order-jobs.js';
 import { oweJobs, sendOwedJobs } from '../../order-flow/owed-work.js';
@@ -55,6 +56,7 @@ export async function issueInvoice(
   const issuedAt = new Date();
   const year = issuedAt.getUTCFullYear();
   const sellerId = order.seller.id;
+  const seller = await sellerInvoiceDetails(sellerId.toHexString());
 
   const invoice = await withLock(ctx.redis, `lock:invoice-numbers:${sellerId.toHexString()}:${year}`, async () => {
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -66,6 +68,8 @@ export async function issueInvoice(
         const created = await Invoice.create({
           invoiceNumber: `INV-${year}-${String(seq).padStart(6, '0')}`,
           sellerId,
+          sellerAddress: seller.address,
+          sellerTaxId: seller.taxId,
           year,
           seq,
           orderId: order._id,
@@ -129,7 +133,13 @@ function toPublicInvoice(invoice: InvoiceDoc, order: OrderDoc, invoices: Invoice
     orderId: invoice.orderId.toHexString(),
     orderNumber: order.orderNumber,
     deliveryId: invoice.deliveryId.toHexString(),
-    seller: { id: order.seller.id.toHexString(), name: order.seller.name },
+    deliveryNumber: order.deliveries.find((d) => d._id.equals(invoice.deliveryId))?.deliveryNumber,
+    seller: {
+      id: order.seller.id.toHexString(),
+      name: order.seller.name,
+      ...(invoice.sellerAddress ? { address: invoice.sellerAddress } : {}),
+      ...(invoice.sellerTaxId ? { taxId: invoice.sellerTaxId } : {}),
+    },
     customer: {
       id: order.customer.id.toHexString(),
       name: order.customer.name,

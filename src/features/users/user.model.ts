@@ -10,6 +10,9 @@ const userSchema = new Schema(
     role: { type: String, enum: ROLES, required: true, default: 'customer' },
     phone: { type: String },
     shopName: { type: String },
+    // A seller's postal address and tax id (a GSTIN in India), printed on their invoices.
+    address: { type: String },
+    taxId: { type: String },
     // Bumped by every change that must end the user's sessions (sign-out, password or role
     // change); tokens carry the generation they were issued in. Accounts from before it: 0.
     tokenGeneration: { type: Number, default: 0 },
@@ -34,6 +37,8 @@ export interface PublicUser {
   role: (typeof ROLES)[number];
   phone?: string;
   shopName?: string;
+  address?: string;
+  taxId?: string;
   createdAt: string;
 }
 
@@ -45,6 +50,8 @@ export function toPublicUser(user: UserDoc): PublicUser {
     role: user.role,
     ...(user.phone ? { phone: user.phone } : {}),
     ...(user.shopName ? { shopName: user.shopName } : {}),
+    ...(user.address ? { address: user.address } : {}),
+    ...(user.taxId ? { taxId: user.taxId } : {}),
     createdAt: user.createdAt.toISOString(),
   };
 }

@@ -16,6 +16,8 @@ export interface NewUser {
   role: Role;
   phone?: string | undefined;
   shopName?: string | undefined;
+  address?: string | undefined;
+  taxId?: string | undefined;
 }
 
 export async function createUser(input: NewUser, hashCost: number): Promise<PublicUser> {
@@ -29,6 +31,8 @@ export async function createUser(input: NewUser, hashCost: number): Promise<Publ
       phone: input.phone,
       // A seller always has a shop name to show on orders and invoices.
       shopName: input.shopName ?? (input.role === 'seller' ? input.name : undefined),
+      address: input.address,
+      taxId: input.taxId,
     });
     return toPublicUser(user.toObject() as UserDoc);
   } catch (error) {
@@ -57,6 +61,12 @@ export async function getUser(id: string): Promise<PublicUser> {
 
 export async function findUser(id: string): Promise<UserDoc | null> {
   return User.findById(id).lean<UserDoc>();
+}
+
+/** What a seller's invoices print of them besides their name, read when an invoice is issued. */
+export async function sellerInvoiceDetails(id: string): Promise<{ address?: string; taxId?: string }> {
+  const user = await User.findById(id, { address: 1, taxId: 1 }).lean<Pick<UserDoc, 'address' | 'taxId'>>();
+  return { ...(user?.address ? { address: user.address } : {}), ...(user?.taxId ? { taxId: user.taxId } : {}) };
 }
 
 /** What a checkout needs of a customer or seller: names and contact. */
@@ -106,9 +116,15 @@ export async function userCards(redis: Redis, ids: readonly string[]): Promise<M
 export interface UserChanges {
   name?: string | undefined;
   role?: Role | undefined;
+  /** `null` removes it. */
+  address?: string | null | undefined;
+  taxId?: string | null | undefined;
 }
 
-/** An admin renames a user or changes their role; a role change ends the user's sessions. */
+/**
+ * An admin renames a user, changes their role or their invoice details
+ * (address, tax id); a role change ends the user's sessions.
+ */
 export async function updateUser(
   redis: Redis,
   actor: Principal,
@@ -119,8 +135,11 @@ export async function updateUser(
     throw new AppError('conflict', 'an admin cannot change its own role; another admin can');
   }
   return changeUser(redis, id, async (user) => {
-    const set: Partial<Pick<UserDoc, 'name' | 'role' | 'shopName'>> = {};
+    const set: Partial<Pick<UserDoc, 'name' | 'role' | 'shopName' | 'address' | 'taxId'>> = {};
     if (changes.name !== undefined && changes.name !== user.name) set.name = changes.name;
+    // Issued invoices keep the address and tax id they were issued with (a snapshot).
+    if (changes.address !== undefined && changes.address !== (user.address ?? null)) set.address = changes.address;
+    if (changes.taxId !== undefined && changes.taxId !== (user.taxId ?? null)) set.taxId = changes.taxId;
     if (changes.role !== undefined && changes.role !== user.role) {
       set.role = changes.role;
       // As at creation: a seller always has a shop name to show on orders and invoices.
