@@ -54,6 +54,20 @@ async function newOrder() {
   return res.body.orders[0].id as string;
 }
 
+/** What a writer killed after claiming version 2 (a confirm) long ago leaves: the claim, and an order still at 1. */
+async function deadClaimOfConfirm(orderId: string) {
+  await OrderRevision.create({
+    _id: revisionId(orderId, 2),
+    orderId,
+    version: 2,
+    set: { status: 'confirmed', version: 2 },
+  });
+  await OrderRevision.collection.updateOne(
+    { _id: revisionId(orderId, 2) as never },
+    { $set: { createdAt: new Date(Date.now() - 60_000) } },
+  );
+}
+
 const confirmOnce = (order: { status: string }) => {
   if (order.status !== 'pending') throw new AppError('conflict', `the order is ${order.status}`);
   return { set: { status: 'confirmed' }, jobs: [] };
@@ -81,16 +95,7 @@ describe('order versions are claimed by inserting a revision', () => {
   it('a claim whose writer died is finished by the next writer, not lost or doubled', async () => {
     const orderId = await newOrder();
     // The dead writer claimed version 2 (confirm) long ago but never wrote it.
-    await OrderRevision.create({
-      _id: revisionId(orderId, 2),
-      orderId,
-      version: 2,
-      set: { status: 'confirmed', version: 2 },
-    });
-    await OrderRevision.collection.updateOne(
-      { _id: revisionId(orderId, 2) as never },
-      { $set: { createdAt: new Date(Date.now() - 60_000) } },
-    );
+    await deadClaimOfConfirm(orderId);
 
     const { order } = await changeOrder(writerA, orderId, (current) =>
       current.status === 'confirmed' ? { set: { status: 'in_progress' }, jobs: [] } : confirmOnce(current),
@@ -104,16 +109,7 @@ describe('order versions are claimed by inserting a revision', () => {
     // Version 3 not claimed at all: its job must wait (retry), not act on the older order.
     await expect(readLandedOrder(writerA, orderId, 3)).rejects.toBeInstanceOf(ChangeNotLanded);
     // The dead writer claimed version 2 (confirm) and was killed before writing the order.
-    await OrderRevision.create({
-      _id: revisionId(orderId, 2),
-      orderId,
-      version: 2,
-      set: { status: 'confirmed', version: 2 },
-    });
-    await OrderRevision.collection.updateOne(
-      { _id: revisionId(orderId, 2) as never },
-      { $set: { createdAt: new Date(Date.now() - 60_000) } },
-    );
+    await deadClaimOfConfirm(orderId);
 
     const order = await readLandedOrder(writerA, orderId, 2);
     expect(order).toMatchObject({ status: 'confirmed', version: 2 });
@@ -126,16 +122,7 @@ describe('order versions are claimed by inserting a revision', () => {
     const [free, busy, claimed, refused] = await Promise.all([newOrder(), newOrder(), newOrder(), newOrder()]);
     await changeOrder(writerA, refused, confirmOnce);
     // A dead writer claimed `claimed`'s version 2 (confirm) long ago and never wrote it.
-    await OrderRevision.create({
-      _id: revisionId(claimed, 2),
-      orderId: claimed,
-      version: 2,
-      set: { status: 'confirmed', version: 2 },
-    });
-    await OrderRevision.collection.updateOne(
-      { _id: revisionId(claimed, 2) as never },
-      { $set: { createdAt: new Date(Date.now() - 60_000) } },
-    );
+    await deadClaimOfConfirm(claimed);
 
     // Someone else holds `busy` while the batch runs.
     let batchDone = false;

@@ -35,6 +35,13 @@ export interface OrderChange {
   announce?: ChangeAnnouncement;
 }
 
+/** The jobs `change` owes as version `version` of the order, each carrying the request that made it. */
+const owedBy = (ctx: OrderWriteContext, orderId: string, change: OrderChange, version: number): OwedEntry[] =>
+  [
+    ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION_JOBS.has(job) ? version : undefined)),
+    ...(change.extraJobIds ?? []),
+  ].map((jobId) => ({ jobId, version, requestId: ctx.requestId }));
+
 /** A claimed version whose writer has not written it after this long is taken as crashed and finished by the next writer. */
 const STALE_CLAIM_MS = 5_000;
 
@@ -63,10 +70,7 @@ export async function changeOrder(
       if (!change) return { order, changed: false, owed: [] as OwedEntry[] };
 
       const version = order.version + 1;
-      const owed = [
-        ...change.jobs.map((job) => orderJobId(job, orderId, PER_VERSION_JOBS.has(job) ? version : undefined)),
-        ...(change.extraJobIds ?? []),
-      ].map((jobId) => ({ jobId, version, requestId: ctx.requestId }));
+      const owed = owedBy(ctx, orderId, change, version);
       const set: Record<string, unknown> = { ...change.set, version };
       await oweJobs(owed);
       try {
@@ -154,12 +158,10 @@ export async function changeOrders(
         const change = decide(order);
         if (!change) return { order, changed: false, cached: false };
         const version = order.version + 1;
-        const owed = [
-          ...change.jobs.map((job) => orderJobId(job, id, PER_VERSION_JOBS.has(job) ? version : undefined)),
-          ...(change.extraJobIds ?? []),
-        ].map((jobId) => ({ jobId, version, requestId: ctx.requestId }));
+        const owed = owedBy(ctx, id, change, version);
         // Written without mongoose, which would add `updatedAt` to a `$set` itself.
         claims.push({ id, order, set: { ...change.set, version, updatedAt: new Date() }, owed });
+        // Replaced once the claim is written (below), or by `changeOrder` if it has to go alone.
         return { order, changed: false, cached: false };
       });
     });
@@ -187,9 +189,7 @@ export async function changeOrders(
           alone.push(claim.id);
           continue;
         }
-        const order = { ...claim.order, ...claim.set } as OrderDoc;
-        outcomes.set(claim.id, { status: 'fulfilled', value: { order, changed: true, cached: false } });
-        written.push({ order, owed: claim.owed });
+        written.push({ order: { ...claim.order, ...claim.set } as OrderDoc, owed: claim.owed });
       }
     }
   });

@@ -35,9 +35,4 @@ export class SessionService implements Authenticator {
     }
     return { id: claims.id, role: claims.role, name: claims.name };
   }
-
-  /** The same check as `authenticate`, for callers written against `TokenService.verify`. */
-  verify(token: string): Promise<Principal> {
-    return this.authenticate(token);
-  }
 }

@@ -46,7 +46,7 @@ export function adminConsole({ config, tokens, queues, limits }: Deps) {
       if (c.req.header('accept')?.includes('text/html')) return c.redirect('/admin/login', 302);
       throw new AppError('unauthorized', 'sign in at /admin/login, or send an admin Bearer token');
     }
-    const principal = await tokens.verify(token);
+    const principal = await tokens.authenticate(token);
     if (principal.role !== 'admin') throw new AppError('forbidden', 'the queues are for admins only');
     c.set('principal', principal);
     await next();
