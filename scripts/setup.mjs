@@ -4,7 +4,7 @@
 // module). Plain JavaScript because it runs before node_modules exists.
 //
 //   node scripts/setup.mjs start   FerretDB only when MONGODB_URI is unset
-//   node scripts/setup.mjs test    always FerretDB: the tests start their own
+//   node scripts/setup.mjs test    always FerretDB: the tests start their own; and chromium
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -135,5 +135,25 @@ function mongoUriConfigured() {
   return existsSync(envFile) && /^\s*MONGODB_URI\s*=\s*\S/m.test(readFileSync(envFile, 'utf8'));
 }
 
+/**
+ * The tests render pages in Debian's chromium (playwright-core cannot download
+ * browsers here). Installed when missing and we may (root, apt-get); otherwise
+ * the browser tests fail with a message saying how to install it.
+ */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' });
+  if (process.getuid?.() !== 0 || apt.status !== 0) {
+    say('chromium is not installed: the browser tests will fail (install it with `apt-get install -y chromium`)');
+    return;
+  }
+  say('installing chromium for the browser tests (apt-get)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+  if (result.status !== 0) say('could not install chromium; the browser tests will fail');
+}
+
 ensureNpmPackages();
 if (mode === 'test' || !mongoUriConfigured()) await ensureFerretDB();
+if (mode === 'test') ensureChromium();
