@@ -31,7 +31,7 @@ export interface BenchSystem {
 export async function startBenchSystem(
   backend: 'sqlite' | 'postgresql' = 'sqlite',
   products = 3,
-  /** When set, the API and worker write V8 CPU profiles there as they exit. */
+  /** When set, the API and worker write V8 CPU profiles of each load step there (see bench/run.ts). */
   profileDir?: string,
 ): Promise<BenchSystem> {
   const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
@@ -66,9 +66,11 @@ export async function startBenchSystem(
     RATE_LIMIT_AUTH_PER_MINUTE: '100000000',
     RATE_LIMIT_ORDERS_PER_MINUTE: '100000000',
   };
-  const profiling = (role: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, role)}`] : []);
-  const api = runEntry('src/index.ts', env, profiling('api'));
-  const worker = runEntry('workers/index.ts', env, profiling('worker'));
+  // Profiles of the load steps only: the benchmark sends SIGUSR2 around each (bench/profile-window.mjs).
+  const profiling = (role: string) => (profileDir ? { ...env, PROFILE_WINDOW_DIR: join(profileDir, role) } : env);
+  const preload = profileDir ? ['--import', './bench/profile-window.mjs'] : [];
+  const api = runEntry('src/index.ts', profiling('api'), preload);
+  const worker = runEntry('workers/index.ts', profiling('worker'), preload);
   const base = `http://127.0.0.1:${port}`;
 
   async function call(method: string, path: string, body?: unknown, token?: string) {

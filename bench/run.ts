@@ -52,10 +52,12 @@ const { values } = parseArgs({
     rates: { type: 'string' },
     seconds: { type: 'string' },
     out: { type: 'string' },
-    // Writes V8 CPU profiles of the API and the worker under .data/bench/profiles/<backend>/.
+    // Writes V8 CPU profiles of the API and the worker during each order load step under .data/bench/profiles/<backend>/.
     profile: { type: 'boolean', default: false },
     // Only order creation (and its ceilings): the quick loop while working on the pipeline.
     'orders-only': { type: 'boolean', default: false },
+    // Products in the catalog; each order then takes 3 of them at random (3: the same 3 every time).
+    products: { type: 'string', default: '3' },
   },
 });
 
@@ -252,11 +254,60 @@ async function bareHonoCeiling(system: BenchSystem, order: unknown, connections:
   }
 }
 
+/** With --profile: starts, then ends, the API's and the worker's CPU profile of one load step (bench/profile-window.mjs). */
+function profileWindow(system: BenchSystem) {
+  if (!values.profile) return;
+  process.kill(system.pids.api, 'SIGUSR2');
+  process.kill(system.pids.worker, 'SIGUSR2');
+}
+
+/** `--products N`: the catalog beyond the harness's 3 products, inserted straight into the database (once per run). */
+let extra: string[] | undefined;
+async function extraProducts(system: BenchSystem): Promise<string[]> {
+  const wanted = Number(values.products) - system.productIds.length;
+  if (extra || wanted <= 0) return (extra ??= []);
+  say(`seeding ${wanted} more products…`);
+  const client = new MongoClient(system.mongoUrl);
+  try {
+    const now = new Date();
+    const docs = Array.from({ length: wanted }, (_, i) => ({
+      _id: new ObjectId(),
+      sellerId: new ObjectId(system.ids.seller),
+      name: `Catalog product ${i + 1}`,
+      sku: `C-${i + 1}`,
+      price: 999,
+      stock: 10_000_000,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    for (let i = 0; i < docs.length; i += 1_000)
+      await client
+        .db()
+        .collection('products')
+        .insertMany(docs.slice(i, i + 1_000));
+    extra = docs.map((doc) => doc._id.toHexString());
+    return extra;
+  } finally {
+    await client.close();
+  }
+}
+
 async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
   const body = JSON.stringify({
     items: system.productIds.map((productId, i) => ({ productId, quantity: i + 1 })),
     deliveryAddress: '1 Bench Street, Benchville',
   });
+  // With a larger catalog each order takes 3 products at random: checkouts then read products
+  // the cache does not hold yet (by `_id`; an `$in` would decode the whole collection on FerretDB).
+  const catalog = [...system.productIds, ...(await extraProducts(system))];
+  const randomBody = () => {
+    const picked = new Set<string>();
+    while (picked.size < 3) picked.add(catalog[Math.floor(Math.random() * catalog.length)]!);
+    return JSON.stringify({
+      items: [...picked].map((productId, i) => ({ productId, quantity: i + 1 })),
+      deliveryAddress: '1 Bench Street, Benchville',
+    });
+  };
   const runs: OrderRun[] = [];
   for (const connections of settings.connections) {
     say(`POST /api/orders, ${connections} connections, ${settings.seconds} s, then until every job is done…`);
@@ -264,6 +315,7 @@ async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
     const commandsBefore = await redisCommands(system.redisUrl);
     const databaseBefore = await databaseCommands(system.mongoUrl);
     const cpu = cpuMeter(system.pids);
+    profileWindow(system);
     const started = performance.now();
     const result = await load({
       url: `${system.base}/api/orders`,
@@ -272,10 +324,13 @@ async function orderCreation(system: BenchSystem): Promise<OrderRun[]> {
       duration: settings.seconds,
       timeout: 120,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${system.tokens.customer}` },
-      body,
+      ...(catalog.length > 3
+        ? { requests: [{ setupRequest: (request) => ({ ...request, body: randomBody() }) }] }
+        : { body }),
     });
     await drainQueues(system.redisUrl);
     const drained = (performance.now() - started) / 1000;
+    profileWindow(system);
     const jobsAfter = await jobTotals(system.redisUrl);
     const commandsAfter = await redisCommands(system.redisUrl);
     const databaseAfter = await databaseCommands(system.mongoUrl);

@@ -37,6 +37,13 @@ describe('products owned by sellers', () => {
     const res = await http.post('/api/products', product('A-1'), { token: sellerA.token });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ sellerId: sellerA.id, sku: 'A-1', price: 1250, stock: 10, currency: 'INR' });
+    // Buyers see whose shop it is, in the product, the list and the product's own page.
+    expect(res.body.sellerName).toBe('Seller A');
+    const page = await http.get(`/api/products?sellerId=${sellerA.id}`, { token: customer.token });
+    expect(page.body.data.map((p: { sellerName: string }) => p.sellerName)).toEqual(['Seller A']);
+    expect((await http.get(`/api/products/${res.body.id}`, { token: customer.token })).body.sellerName).toBe(
+      'Seller A',
+    );
   });
 
   it('a seller cannot add a product to another seller', async () => {

@@ -116,6 +116,33 @@ describe('response headers', () => {
     }
   });
 
+  it('a chunked body (no Content-Length) is limited as it streams, and one within the limit is read', async () => {
+    const port = Number(new URL(api.url).port);
+    const send = (chunks: string[]) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            port,
+            host: '127.0.0.1',
+            method: 'POST',
+            path: '/api/orders',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        for (const chunk of chunks) req.write(chunk);
+        req.end();
+      });
+    // Written in pieces, so Node sends it chunked. An order with no items: read, and refused as invalid.
+    expect(await send(['{"items":', '[]}'])).toBe(400);
+    const padding = 'x'.repeat(api.config.BODY_LIMIT_BYTES);
+    expect(await send(['{"notes":"', padding, '"}'])).toBe(413);
+  });
+
   it('closes the connection after a 413, and says so, so the next request goes on a fresh one', async () => {
     const port = Number(new URL(api.url).port);
     const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {

@@ -9,6 +9,8 @@ import {
   type InventoryContext,
 } from '../src/features/inventory/inventory.service.js';
 import { InventoryMove } from '../src/features/inventory/inventory-move.model.js';
+import { orderCacheKeys } from '../src/order-flow/order-cache.js';
+import { OrderRevision, revisionId } from '../src/order-flow/order-revision.model.js';
 import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
@@ -288,6 +290,84 @@ describe('many orders reduced in one batch', () => {
     expect(await InventoryMove.countDocuments({ productId: plenty.id, kind: 'reduce' })).toBe(1);
   });
 
+  it('a retry whose line an earlier run took, leaving too little stock for it now: reduced, not short', async () => {
+    const a = await createProduct(http, seller, { stock: 2 });
+    const orderId = await placeOrder([{ productId: a.id, quantity: 2 }]);
+    // The earlier run took the stock and recorded the move, then died before the order said so.
+    await Product.updateOne({ _id: a.id }, { $inc: { stock: -2 } });
+    await InventoryMove.create({
+      _id: `reduce:${orderId}:${a.id}`,
+      kind: 'reduce',
+      orderId,
+      productId: a.id,
+      quantity: 2,
+    });
+
+    await reduceAll([orderId]);
+    const order = (await Order.findById(orderId).lean())!;
+    expect([order.inventoryStatus, order.shortItems]).toEqual(['reduced', []]);
+    expect(await stockOf(a.id)).toBe(0);
+  });
+
+  it('a batch decided on cached orders that are behind the database: the newer change is kept', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const ids = [
+      await placeOrder([{ productId: a.id, quantity: 1 }]),
+      await placeOrder([{ productId: a.id, quantity: 1 }]),
+    ];
+    // Another writer changed the first order (version 2) and died before writing its cache:
+    // the cache still holds version 1.
+    const set = { status: 'cancelled', cancelReason: 'changed my mind', version: 2 };
+    await OrderRevision.create({ _id: revisionId(ids[0]!, 2), orderId: ids[0], version: 2, set });
+    await Order.collection.updateOne({ _id: new Order({ _id: ids[0] })._id }, { $set: set });
+
+    await reduceAll(ids);
+    const [first, second] = await Promise.all(ids.map((id) => Order.findById(id).lean()));
+    expect([first!.status, first!.cancelReason, first!.inventoryStatus, first!.version]).toEqual([
+      'cancelled',
+      'changed my mind',
+      'reduced',
+      3,
+    ]);
+    expect([second!.inventoryStatus, second!.version]).toEqual(['reduced', 2]);
+    expect(await stockOf(a.id)).toBe(8);
+  });
+
+  it('a batch whose writer died after recording its moves, before the stock change: they are taken back, then each moves once', async () => {
+    const a = await createProduct(http, seller, { stock: 10 });
+    const ids = [
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+      await placeOrder([{ productId: a.id, quantity: 2 }]),
+    ];
+    const record = (orderId: string, batch: string) => ({
+      _id: `reduce:${orderId}:${a.id}`,
+      kind: 'reduce' as const,
+      orderId,
+      productId: a.id,
+      quantity: 2,
+      batch,
+    });
+    // The third order's move was made by an earlier run that died before the order said so.
+    await Product.updateOne({ _id: a.id }, { $inc: { stock: -2 } });
+    await InventoryMove.create(record(ids[2]!, 'earlier'));
+    // Then a batch named the first and third moves, recorded the first (the third was refused
+    // as a duplicate) and died before taking its records back or changing the stock.
+    await Product.updateOne(
+      { _id: a.id },
+      { $set: { intendedMoves: { batch: 'dead', ids: [`reduce:${ids[0]}:${a.id}`, `reduce:${ids[2]}:${a.id}`] } } },
+    );
+    await InventoryMove.create(record(ids[0]!, 'dead'));
+
+    await reduceAll(ids);
+    expect(await stockOf(a.id)).toBe(4);
+    const moves = await InventoryMove.find({ productId: a.id }).lean();
+    expect(moves.map((m) => m._id).sort()).toEqual(ids.map((id) => `reduce:${id}:${a.id}`).sort());
+    expect(moves.find((m) => m._id === `reduce:${ids[2]}:${a.id}`)!.batch).toBe('earlier');
+    expect((await Product.findById(a.id).select('+intendedMoves').lean())!.intendedMoves).toBeUndefined();
+    expect(await statuses(ids)).toEqual(['reduced', 'reduced', 'reduced']);
+  });
+
   it('a batch whose writer died after the stock change: the retried batch records its moves, nothing twice', async () => {
     const a = await createProduct(http, seller, { stock: 10 });
     const ids = [
@@ -307,13 +387,14 @@ describe('many orders reduced in one batch', () => {
     expect((await Product.findById(a.id).select('+pendingMoves').lean())!.pendingMoves).toBeUndefined();
     expect(await statuses(ids)).toEqual(['reduced', 'reduced', 'reduced']);
 
-    // Died after its records but before the orders said so: the retry moves nothing again.
+    // Died after its records but before the orders said so (before claiming their version, and
+    // with the order caches gone with Redis): the retry moves nothing again.
     await Order.collection.updateMany(
       { _id: { $in: ids.map((id) => new Order({ _id: id })._id) } },
-      {
-        $set: { inventoryStatus: 'pending' },
-      },
+      { $set: { inventoryStatus: 'pending', version: 1 } },
     );
+    await OrderRevision.deleteMany({ _id: { $in: ids.map((id) => revisionId(id, 2)) } });
+    await ctx.redis.del(...ids.flatMap((id) => [orderCacheKeys.order(id), orderCacheKeys.version(id)]));
     await reduceAll(ids);
     await reduceAll(ids);
     expect(await stockOf(a.id)).toBe(4);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,17 +126,26 @@ describe('"saved" means the jobs will run', () => {
     await expectFullyProcessed(landed, product.id, 9);
     const ghost = new Types.ObjectId().toHexString();
     const ids = (orderId: string) => [`reduce-inventory_${orderId}`, `notify-seller_${orderId}`];
-    // The ghost's owed work, and a landed order's owed work whose job Redis lost.
-    await oweJobs([...ids(ghost), ...ids(landed)].map((jobId) => ({ jobId, version: 1 })));
-    // Five minutes: past this pass's abandon age, short of the running workers' own (10 min).
-    await OwedJob.collection.updateMany({}, { $set: { createdAt: new Date(Date.now() - 5 * 60_000) } });
     const log = createLogger('silent', 'test');
     const client = createRedis(redis.url, 'command', log);
     const producer = createRedis(redis.url, 'blocking', log);
     const queues = createQueues(producer, api.config.QUEUE_PREFIX, log);
     try {
-      // Redis lost the landed order's jobs (they had completed and are gone).
-      await Promise.all(ids(landed).map((jobId) => queues[parseOrderJobId(jobId)!.queue].remove(jobId)));
+      // Redis lost the landed order's jobs (they had completed and are gone): removed before any
+      // work is owed again, so no reconciler can find them completed and retry them as they were.
+      // (An active job cannot be removed: wait until they finished.)
+      const queueOf = (jobId: string) => queues[parseOrderJobId(jobId)!.queue];
+      await eventually(async () =>
+        expect(await Promise.all(ids(landed).map((jobId) => queueOf(jobId).getJobState(jobId)))).toEqual([
+          'completed',
+          'completed',
+        ]),
+      );
+      expect(await Promise.all(ids(landed).map((jobId) => queueOf(jobId).remove(jobId)))).toEqual([1, 1]);
+      // The ghost's owed work, and the landed order's owed work whose jobs Redis lost.
+      await oweJobs([...ids(ghost), ...ids(landed)].map((jobId) => ({ jobId, version: 1, requestId: 'trace-lost' })));
+      // Five minutes: past this pass's abandon age, short of the running workers' own (10 min).
+      await OwedJob.collection.updateMany({}, { $set: { createdAt: new Date(Date.now() - 5 * 60_000) } });
       const outcome = await reconcileOwedWork({ queues, redis: client, log }, { graceMs: 0, abandonMs: 60_000 });
       expect(outcome.abandoned).toBe(2);
       expect(await owedJobsOf([ghost])).toEqual([]);
@@ -147,5 +157,15 @@ describe('"saved" means the jobs will run', () => {
     await eventually(async () => expect(await owedJobsOf([landed])).toEqual([]), 30_000);
     expect((await Product.findById(product.id).lean())!.stock).toBe(9);
     expect(await Notification.countDocuments({ orderId: landed, type: 'order_notification' })).toBe(1);
+    // The re-sent jobs carry the request that owed them, for the worker's log.
+    const inventory = new Queue('inventory', { connection: { url: redis.url }, prefix: api.config.QUEUE_PREFIX });
+    try {
+      expect((await Job.fromId(inventory, ids(landed)[0]!))?.data).toMatchObject({
+        orderId: landed,
+        requestId: 'trace-lost',
+      });
+    } finally {
+      await inventory.close();
+    }
   });
 });

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
  * Worker per entry and Bull Board lists exactly these, so a queue cannot exist
  * without being processed and watched.
  */
-export const QUEUE_NAMES = ['inventory', 'invoices', 'cache', 'notifications', 'maintenance'] as const;
+export const QUEUE_NAMES = ['inventory', 'invoices', 'cache', 'notifications', 'maintenance', 'email'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**

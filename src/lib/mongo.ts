@@ -133,3 +133,16 @@ export async function insertBuilt<T>(model: Model<T>, docs: readonly T[]): Promi
 export function isDuplicateKeyError(error: unknown): error is Error & { keyPattern?: Record<string, unknown> } {
   return error instanceof Error && (error as { code?: unknown }).code === 11000;
 }
+
+/** Statements per write command: FerretDB 1.24 hangs on one with 100 or more (each holds one of its 100 SQLite connections). */
+export const MAX_WRITE_STATEMENTS = 90;
+
+/**
+ * The documents an unordered insert refused as duplicates, by their index in
+ * the insert; rethrows anything else (an insert that failed for another reason).
+ */
+export function duplicateIndexes(error: unknown): number[] {
+  const refused = (error as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
+  if (!isDuplicateKeyError(error) || !refused?.every((w) => w.code === 11000)) throw error;
+  return refused.map((w) => w.index);
+}

@@ -137,7 +137,7 @@ export async function announceOrderStatus(
   }
   if (announce?.event === 'delivery:status-updated' && delivery) {
     events.publish(orderAudience(order), announce.event, `delivery-status_${announce.deliveryId}_${version}`, {
-      deliveryId: announce.deliveryId,
+      deliveryId: delivery._id.toHexString(),
       deliveryNumber: delivery.deliveryNumber,
       status: delivery.status,
     });

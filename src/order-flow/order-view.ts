@@ -1,4 +1,5 @@
 import type { z } from '@hono/zod-openapi';
+import { Types } from 'mongoose';
 import type { OrderSchema } from '../features/orders/orders.schemas.js';
 import type { DeliveryDoc, OrderDoc } from './order.model.js';
 
@@ -53,6 +54,47 @@ export function toPublicOrder(order: OrderDoc): PublicOrder {
     version: order.version,
     createdAt: iso(order.createdAt)!,
     updatedAt: iso(order.updatedAt)!,
+  };
+}
+
+/**
+ * The stored order a view was made from, as far as the view tells: deliveries,
+ * payments and the bookkeeping it leaves out come back empty. For a batch of
+ * changes decided on what a view carries (`changeOrders`'s `known`), whose
+ * result is only turned back into a view.
+ */
+export function orderFromView(view: PublicOrder): OrderDoc {
+  const date = (text: string | undefined) => (text ? new Date(text) : undefined);
+  const items = view.items.map((item) => ({
+    ...item,
+    _id: new Types.ObjectId(item.id),
+    productId: new Types.ObjectId(item.productId),
+  }));
+  return {
+    _id: new Types.ObjectId(view.id),
+    orderNumber: view.orderNumber,
+    checkoutId: view.checkoutId,
+    customer: { ...view.customer, id: new Types.ObjectId(view.customer.id) },
+    seller: { ...view.seller, id: new Types.ObjectId(view.seller.id) },
+    items: items.map(({ id: _id, ...item }) => item),
+    totalAmount: view.totalAmount,
+    currency: view.currency,
+    status: view.status,
+    paymentMethod: view.paymentMethod,
+    paymentStatus: view.paymentStatus,
+    paidAmount: view.paidAmount,
+    progress: view.progress,
+    inventoryStatus: view.inventoryStatus,
+    shortItems: view.shortItems.map((s) => ({ ...s, productId: new Types.ObjectId(s.productId) })),
+    estimatedDelivery: date(view.estimatedDelivery),
+    notes: view.notes,
+    cancelReason: view.cancelReason,
+    deliveries: [],
+    payments: [],
+    deliveredUnits: view.items.reduce((sum, item) => sum + item.deliveredQuantity, 0),
+    version: view.version,
+    createdAt: new Date(view.createdAt),
+    updatedAt: new Date(view.updatedAt),
   };
 }
 

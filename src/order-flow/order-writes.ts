@@ -4,12 +4,18 @@ import { AppError } from '../lib/errors.js';
 import { lockKeys, withFreeLocks, withLock } from '../lib/locks.js';
 import { sleep } from '../lib/async.js';
 import { Types } from 'mongoose';
-import { insertBuilt, isDuplicateKeyError, lockedWriteFilter } from '../lib/mongo.js';
+import {
+  duplicateIndexes,
+  insertBuilt,
+  isDuplicateKeyError,
+  lockedWriteFilter,
+  MAX_WRITE_STATEMENTS,
+} from '../lib/mongo.js';
 import type { Logger } from '../lib/logger.js';
 import { cachedOrders, cacheOrders } from './order-cache.js';
 import { orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
-import { toPublicOrder, type PublicOrder } from './order-view.js';
+import { orderFromView, toPublicOrder, type PublicOrder } from './order-view.js';
 import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
 import { Order, type OrderDoc } from './order.model.js';
 import { oweJobs, sendOwedJobs, settleOwedJobs, type OwedEntry } from './owed-work.js';
@@ -114,9 +120,6 @@ export interface ChangeOutcome {
   cached: boolean;
 }
 
-/** Statements per write command: FerretDB 1.24 hangs on one of 100 or more (see the README). */
-const MAX_STATEMENTS = 90;
-
 /**
  * `changeOrder` for many orders at once, for a worker's batch: the locks
  * taken in one round trip, the claims inserted in one command and the orders
@@ -131,6 +134,15 @@ export async function changeOrders(
   ctx: OrderWriteContext,
   orderIds: readonly string[],
   decide: (order: OrderDoc) => OrderChange | null,
+  /**
+   * Views the caller read already (from the order cache): those orders are
+   * decided on `orderFromView` of them, with no read of the database. A view
+   * behind the stored order is caught by the claim, whose version is taken
+   * (claims are never deleted; on MongoDB the version filter catches it too),
+   * and that order then goes through `changeOrder` on the stored order. Only
+   * for changes decided on fields a view carries.
+   */
+  known?: ReadonlyMap<string, PublicOrder>,
 ): Promise<Array<PromiseSettledResult<ChangeOutcome>>> {
   const ids = [...new Set(orderIds)];
   const outcomes = new Map<string, PromiseSettledResult<ChangeOutcome>>();
@@ -147,7 +159,12 @@ export async function changeOrders(
   await withFreeLocks(ctx.redis, ids.map(lockKeys.order), async (held) => {
     alone.push(...ids.filter((_, i) => !held[i]));
     const mine = ids.filter((_, i) => held[i]);
-    const read = await Promise.allSettled(mine.map((id) => Order.findById(id).lean<OrderDoc>()));
+    const read = await Promise.allSettled(
+      mine.map((id) => {
+        const view = known?.get(id);
+        return view ? Promise.resolve(orderFromView(view)) : Order.findById(id).lean<OrderDoc>();
+      }),
+    );
     const claims: Array<{ id: string; order: OrderDoc; set: Record<string, unknown>; owed: OwedEntry[] }> = [];
     read.forEach((result, i) => {
       const id = mine[i]!;
@@ -171,8 +188,8 @@ export async function changeOrders(
     const taken = await claimVersions(claims);
     alone.push(...claims.filter((claim) => taken.has(claim.id)).map((claim) => claim.id));
     const claimed = claims.filter((claim) => !taken.has(claim.id));
-    for (let i = 0; i < claimed.length; i += MAX_STATEMENTS) {
-      const chunk = claimed.slice(i, i + MAX_STATEMENTS);
+    for (let i = 0; i < claimed.length; i += MAX_WRITE_STATEMENTS) {
+      const chunk = claimed.slice(i, i + MAX_WRITE_STATEMENTS);
       const result = await Order.collection.bulkWrite(
         chunk.map(({ order, set }) => ({
           updateOne: { filter: lockedWriteFilter(order._id, { version: order.version }), update: { $set: set } },
@@ -219,14 +236,11 @@ async function claimVersions(
     createdAt,
   }));
   const taken = new Set<string>();
-  for (let start = 0; start < docs.length; start += MAX_STATEMENTS) {
+  for (let start = 0; start < docs.length; start += MAX_WRITE_STATEMENTS) {
     try {
-      await insertBuilt(OrderRevision, docs.slice(start, start + MAX_STATEMENTS));
+      await insertBuilt(OrderRevision, docs.slice(start, start + MAX_WRITE_STATEMENTS));
     } catch (error) {
-      // An unordered insert reports each refused document by its index.
-      const refused = (error as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
-      if (!isDuplicateKeyError(error) || !refused?.every((w) => w.code === 11000)) throw error;
-      for (const { index } of refused) taken.add(claims[start + index]!.id);
+      for (const index of duplicateIndexes(error)) taken.add(claims[start + index]!.id);
     }
   }
   return taken;

@@ -20,6 +20,8 @@ const owedJobSchema = new Schema(
     dueAt: { type: Date, required: true },
     /** How often the reconciler has re-sent it; spaces further re-sends out. */
     resends: { type: Number, required: true, default: 0 },
+    /** The request whose change owes it: a re-sent job carries it too, so its log lines join that request's. */
+    requestId: { type: String },
   },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -30,6 +32,7 @@ export interface OwedJobDoc {
   version: number;
   dueAt: Date;
   resends: number;
+  requestId?: string;
   createdAt: Date;
 }
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
-import { insertBuilt, isDuplicateKeyError } from '../lib/mongo.js';
+import { insertBuilt, isDuplicateKeyError, MAX_WRITE_STATEMENTS } from '../lib/mongo.js';
 import { parseOrderJobId } from './order-jobs.js';
 import { OrderRevision, revisionId } from './order-revision.model.js';
 import { Order } from './order.model.js';
@@ -23,26 +23,24 @@ export interface OwedEntry {
   jobId: string;
   /** The order version whose change owes the job. */
   version: number;
-  /** The request whose change owes it, carried in the job's data for the worker's log (not recorded as owed). */
+  /** The request whose change owes it, carried in the job's data for the worker's log (and kept for a re-send). */
   requestId?: string | undefined;
 }
 
-/** FerretDB 1.24 hangs on one write command with 100 statements or more (see the README). */
-const WRITE_CHUNK = 90;
-
 const chunks = <T>(items: readonly T[]) =>
-  Array.from({ length: Math.ceil(items.length / WRITE_CHUNK) }, (_, i) =>
-    items.slice(i * WRITE_CHUNK, (i + 1) * WRITE_CHUNK),
+  Array.from({ length: Math.ceil(items.length / MAX_WRITE_STATEMENTS) }, (_, i) =>
+    items.slice(i * MAX_WRITE_STATEMENTS, (i + 1) * MAX_WRITE_STATEMENTS),
   );
 
 /** Records owed jobs, in one insert per 90; an entry already owed stays as it is. */
 export async function oweJobs(entries: readonly OwedEntry[]): Promise<void> {
   const now = new Date();
   for (const chunk of chunks(entries)) {
-    const docs = chunk.map(({ jobId, version }): OwedJobDoc => ({
+    const docs = chunk.map(({ jobId, version, requestId }): OwedJobDoc => ({
       _id: jobId,
       orderId: new Types.ObjectId(jobId.split('_')[1]),
       version,
+      ...(requestId ? { requestId } : {}),
       dueAt: now,
       resends: 0,
       createdAt: now,
@@ -196,7 +194,11 @@ export async function reconcileOwedWork(
     await OwedJob.updateOne({ _id: record._id }, { $set: { dueAt: new Date(now + delay) }, $inc: { resends: 1 } });
   }
   if (toAdd.length) {
-    const entries = toAdd.map((record) => ({ jobId: record._id, version: record.version }));
+    const entries = toAdd.map((record) => ({
+      jobId: record._id,
+      version: record.version,
+      requestId: record.requestId,
+    }));
     if (await sendOwedJobs(queues, entries, log)) outcome.added = toAdd.length;
   }
   if (outcome.added || outcome.retried || outcome.abandoned) log.info(outcome, 'reconciler re-sent owed work');

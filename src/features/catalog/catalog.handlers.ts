@@ -11,12 +11,14 @@ export function catalogRouter({ config, tokens, redis }: Deps) {
   router.use('/products/*', requireAuth(tokens));
 
   router.openapi({ ...routes.createProductRoute, middleware: [canManage] }, async (c) =>
-    c.json(await createProduct(c.get('principal'), c.req.valid('json'), currency), 201),
+    c.json(await createProduct(redis, c.get('principal'), c.req.valid('json'), currency), 201),
   );
   router.openapi(routes.listProductsRoute, async (c) =>
-    c.json(await listProducts(c.req.valid('query'), currency), 200),
+    c.json(await listProducts(redis, c.req.valid('query'), currency), 200),
   );
-  router.openapi(routes.getProductRoute, async (c) => c.json(await getProduct(c.req.valid('param').id, currency), 200));
+  router.openapi(routes.getProductRoute, async (c) =>
+    c.json(await getProduct(redis, c.req.valid('param').id, currency), 200),
+  );
   router.openapi({ ...routes.updateProductRoute, middleware: [canManage] }, async (c) =>
     c.json(await updateProduct(redis, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), currency), 200),
   );

@@ -56,6 +56,9 @@ export const ProductSchema = z
   .object({
     id: z.string(),
     sellerId: z.string(),
+    sellerName: z
+      .string()
+      .openapi({ description: "The seller's shop name (or name); `Unknown seller` if the account is gone" }),
     name: z.string(),
     sku: z.string(),
     price: z.number().int(),

@@ -6,7 +6,7 @@ import { lockKeys, withLock } from '../../lib/locks.js';
 import { isDuplicateKeyError } from '../../lib/mongo.js';
 import { escapeRegExp } from '../../lib/text.js';
 import type { Principal } from '../../lib/tokens.js';
-import { findUser } from '../users/users.service.js';
+import { findUser, userCards } from '../users/users.service.js';
 import type { CreateProductInput, ListProductsQuery, UpdateProductInput } from './catalog.schemas.js';
 import { Product, toPublicProduct, type ProductDoc, type PublicProduct } from './product.model.js';
 
@@ -30,7 +30,28 @@ async function resolveSellerId(caller: Principal, requested: string | undefined)
   return requested;
 }
 
+/**
+ * Products as buyers see them, with their sellers' names: one read-through of
+ * the user cards (Redis, misses by `_id`) for the sellers of the whole page.
+ */
+async function publicProducts(
+  redis: Redis,
+  products: readonly ProductDoc[],
+  currency: string,
+): Promise<PublicProduct[]> {
+  if (!products.length) return [];
+  const cards = await userCards(redis, [...new Set(products.map((product) => product.sellerId.toHexString()))]);
+  return products.map((product) => {
+    const card = cards.get(product.sellerId.toHexString());
+    return toPublicProduct(product, currency, card ? (card.shopName ?? card.name) : 'Unknown seller');
+  });
+}
+
+const publicProduct = async (redis: Redis, product: ProductDoc, currency: string) =>
+  (await publicProducts(redis, [product], currency))[0]!;
+
 export async function createProduct(
+  redis: Redis,
   caller: Principal,
   input: CreateProductInput,
   currency: string,
@@ -44,7 +65,7 @@ export async function createProduct(
       price: input.price,
       stock: input.stock,
     });
-    return toPublicProduct(product.toObject() as ProductDoc, currency);
+    return await publicProduct(redis, product.toObject() as ProductDoc, currency);
   } catch (error) {
     if (isDuplicateKeyError(error))
       throw new AppError('conflict', `this seller already has a product with sku ${input.sku}`);
@@ -52,7 +73,7 @@ export async function createProduct(
   }
 }
 
-export async function listProducts(query: ListProductsQuery, currency: string) {
+export async function listProducts(redis: Redis, query: ListProductsQuery, currency: string) {
   const filter: QueryFilter<ProductDoc> = {};
   if (query.sellerId) filter.sellerId = query.sellerId;
   if (query.search) {
@@ -68,7 +89,7 @@ export async function listProducts(query: ListProductsQuery, currency: string) {
       .lean<ProductDoc[]>(),
   ]);
   return {
-    data: docs.map((doc) => toPublicProduct(doc, currency)),
+    data: await publicProducts(redis, docs, currency),
     page: query.page,
     limit: query.limit,
     total,
@@ -113,15 +134,30 @@ export async function findProducts(redis: Redis, ids: readonly string[]): Promis
   return found.filter((product) => product !== null);
 }
 
+/**
+ * Puts products into the checkout's cache as they are now: the stock reduction
+ * writes each product it settled, under the product's lock, so checkouts keep
+ * reading products from Redis while they sell (dropping the entry instead sent
+ * every concurrent checkout to the database after each batch).
+ */
+export async function rememberProducts(redis: Redis, products: readonly ProductDoc[]): Promise<void> {
+  if (!products.length) return;
+  const fill = redis.pipeline();
+  for (const product of products) {
+    fill.set(productCacheKey(product._id.toHexString()), productCodec.encode(product), 'EX', PRODUCT_CACHE_SECONDS);
+  }
+  await fill.exec().catch(() => undefined);
+}
+
 /** Drops products from the checkout's cache after their stock or fields changed. */
 export async function forgetProducts(redis: Redis, ids: readonly string[]): Promise<void> {
   await forget(redis, ids.map(productCacheKey));
 }
 
-export async function getProduct(id: string, currency: string): Promise<PublicProduct> {
+export async function getProduct(redis: Redis, id: string, currency: string): Promise<PublicProduct> {
   const product = await Product.findById(id).lean<ProductDoc>();
   if (!product) throw new AppError('not_found', `product ${id} does not exist`);
-  return toPublicProduct(product, currency);
+  return publicProduct(redis, product, currency);
 }
 
 export async function updateProduct(
@@ -145,5 +181,5 @@ export async function updateProduct(
   });
   await forgetProducts(redis, [id]);
   if (!updated) throw new AppError('not_found', `product ${id} does not exist`);
-  return toPublicProduct(updated, currency);
+  return publicProduct(redis, updated, currency);
 }

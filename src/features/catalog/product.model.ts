@@ -27,6 +27,18 @@ const productSchema = new Schema(
     pendingMove: { type: pendingMoveSchema, select: false },
     /** The moves of a batch of orders, written with their one stock change (see inventory.service.ts). */
     pendingMoves: { type: [pendingMoveSchema], default: undefined, select: false },
+    /**
+     * A batch's moves whose records are being written before its stock change
+     * (see inventory.service.ts): the records are tagged with `batch`, so a
+     * crash before the stock change is undone by deleting exactly those.
+     */
+    intendedMoves: {
+      type: new Schema(
+        { batch: { type: String, required: true }, ids: { type: [String], required: true } },
+        { _id: false },
+      ),
+      select: false,
+    },
   },
   { timestamps: true, versionKey: false },
 );
@@ -49,6 +61,8 @@ export const Product = model('Product', productSchema);
 export interface PublicProduct {
   id: string;
   sellerId: string;
+  /** The seller's shop name (or name), as buyers see it; `Unknown seller` if the account is gone. */
+  sellerName: string;
   name: string;
   sku: string;
   price: number;
@@ -58,10 +72,11 @@ export interface PublicProduct {
   updatedAt: string;
 }
 
-export function toPublicProduct(product: ProductDoc, currency: string): PublicProduct {
+export function toPublicProduct(product: ProductDoc, currency: string, sellerName: string): PublicProduct {
   return {
     id: product._id.toHexString(),
     sellerId: product.sellerId.toHexString(),
+    sellerName,
     name: product.name,
     sku: product.sku,
     price: product.price,

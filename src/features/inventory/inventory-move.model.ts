@@ -18,6 +18,8 @@ const inventoryMoveSchema = new Schema(
     orderId: { type: Schema.Types.ObjectId, required: true },
     productId: { type: Schema.Types.ObjectId, required: true },
     quantity: { type: Number, required: true },
+    /** The batch that wrote it, while that batch's stock change may not have happened yet. */
+    batch: { type: String },
   },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -28,6 +30,7 @@ export interface InventoryMoveDoc {
   orderId: Types.ObjectId;
   productId: Types.ObjectId;
   quantity: number;
+  batch?: string;
   createdAt: Date;
 }
 
