@@ -4,19 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from './helpers/browser.js';
 import { startTestApi, type TestApi } from './helpers/system.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-// Without these Debian's chromium keeps trying the (closed) network: see PLATFORM.md.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let api: TestApi;
 let browser: BrowserContext | undefined;

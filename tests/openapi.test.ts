@@ -87,6 +87,15 @@ describe('the OpenAPI document, as an integrator uses it', () => {
     }
   });
 
+  it('documents 413 (body too large) and 415 (not JSON) on every operation that takes a JSON body', () => {
+    const withBody = operations.filter(({ op }) => op.requestBody?.content?.['application/json']);
+    expect(withBody.length).toBeGreaterThan(10);
+    for (const { method, path, op } of withBody) {
+      const name = `${method.toUpperCase()} ${path}`;
+      expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['413', '415']));
+    }
+  });
+
   it('has only patterns a JSON Schema validator can use: they compile, accept valid values and refuse control characters', () => {
     const uses = patternsIn(doc, '#');
     expect(uses.length).toBeGreaterThan(10);
@@ -138,6 +147,11 @@ describe('the OpenAPI document, as an integrator uses it', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(pick(notJson.body)).toEqual(pick(example('/api/auth/login', 'post', 415)));
+
+    const tooLarge = await http.request('POST', '/api/auth/login', {
+      rawBody: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(200_000) }),
+    });
+    expect(pick(tooLarge.body)).toEqual(pick(example('/api/auth/login', 'post', 413)));
 
     const invalid = await http.post('/api/auth/login', { email: 'not an email', password: 'x' });
     expect(pick(invalid.body)).toEqual(pick(example('/api/auth/login', 'post', 400)));
