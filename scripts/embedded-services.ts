@@ -1,8 +1,9 @@
 /**
  * Starts and stops the data services as child processes: FerretDB (SQLite
- * backend) and redis-server. `npm start` uses them when MONGODB_URI/REDIS_URL
- * are unset; the test setup uses them so tests never touch a developer's data
- * and can stop and restart a service to test outages.
+ * backend), redis-server and a local mail server. `npm start` uses them when
+ * MONGODB_URI/REDIS_URL/SMTP_URL are unset; the test setup uses them so tests
+ * never touch a developer's data and can stop and restart a service to test
+ * outages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -196,6 +197,41 @@ export function redisServer({ port, dataDir, persist = false }: RedisServerOptio
     () => redisAnswers(`redis://127.0.0.1:${port}`),
   );
 }
+
+export interface MailServerOptions {
+  smtpPort: number;
+  webPort: number;
+  /** For tests: recipients matching this regex get 550. */
+  rejectRecipients?: string;
+  /** For tests: the first n messages get 451. */
+  tempFailures?: number;
+  /** For tests: each message waits this long before it is accepted. */
+  holdMs?: number;
+}
+
+/** A local SMTP server with a web mail UI (`scripts/mail-server.ts`); `url` is its `smtp://` address. */
+export function mailServer(options: MailServerOptions): ManagedService & { webUrl: string } {
+  const webUrl = `http://127.0.0.1:${options.webPort}`;
+  const args = ['--smtp-port', String(options.smtpPort), '--web-port', String(options.webPort)];
+  if (options.rejectRecipients) args.push('--reject-recipients', options.rejectRecipients);
+  if (options.tempFailures) args.push('--temp-failures', String(options.tempFailures));
+  if (options.holdMs) args.push('--hold-ms', String(options.holdMs));
+  const service = managed(
+    'mail server',
+    options.smtpPort,
+    `smtp://127.0.0.1:${options.smtpPort}`,
+    () =>
+      spawn(process.execPath, ['--import', 'tsx', MAIL_SERVER_SCRIPT, ...args], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    async () => (await fetch(`${webUrl}/api/status`)).ok && (await portIsOpen(options.smtpPort)),
+  );
+  return { ...service, webUrl };
+}
+
+const MAIL_SERVER_SCRIPT = fileURLToPath(new URL('./mail-server.ts', import.meta.url));
 
 /** True when a Redis answers PING at `url` within a second. */
 export async function redisAnswers(url: string): Promise<boolean> {

@@ -5,6 +5,7 @@
 //
 //   node scripts/setup.mjs start   FerretDB only when MONGODB_URI is unset
 //   node scripts/setup.mjs test    always FerretDB: the tests start their own; and chromium
+// Both build the web app (web/ → web/dist) when it is missing or older than its sources.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -154,6 +155,28 @@ function ensureChromium() {
   if (result.status !== 0) say('could not install chromium; the browser tests will fail');
 }
 
+/**
+ * The browser app the API serves at /app/ (web/): built with Vite into
+ * web/dist when that is missing or older than any of its sources. Production
+ * builds it with `npm run build` instead.
+ */
+function ensureWebApp() {
+  const web = join(root, 'web');
+  const built = join(web, 'dist', 'index.html');
+  const newest = (path) => {
+    const stat = statSync(path);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+  };
+  const sources = ['src', 'public', 'index.html', 'vite.config.ts'].map((f) => join(web, f)).filter(existsSync);
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) return;
+  say('building the web app (web/ → web/dist)…');
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', web], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail('building the web app failed; see the output above');
+}
+
 ensureNpmPackages();
+ensureWebApp();
 if (mode === 'test' || !mongoUriConfigured()) await ensureFerretDB();
 if (mode === 'test') ensureChromium();

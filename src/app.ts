@@ -1,5 +1,4 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timingSafeEqual } from 'node:crypto';
@@ -8,6 +7,7 @@ import type { Deps } from './deps.js';
 import { authRouter } from './features/auth/auth.handlers.js';
 import { catalogRouter } from './features/catalog/catalog.handlers.js';
 import { deliveriesRouter } from './features/deliveries/deliveries.handlers.js';
+import { emailRouter } from './features/email/email.handlers.js';
 import { healthRouter } from './features/health/health.handlers.js';
 import { adminConsole } from './features/operations/admin-console.js';
 import { docsRouter } from './features/operations/docs.js';
@@ -16,6 +16,8 @@ import { jobsRouter } from './features/jobs/jobs.handlers.js';
 import { notificationsRouter } from './features/notifications/notifications.handlers.js';
 import { ordersRouter } from './features/orders/orders.handlers.js';
 import { usersRouter } from './features/users/users.handlers.js';
+import { webAppRouter } from './features/webapp/webapp.js';
+import { declaredBodyLimit } from './lib/body-limit.js';
 import { AppError } from './lib/errors.js';
 import { createRouter, handleError, problemResponse, type AppEnv } from './lib/http.js';
 import { httpDuration, registry } from './lib/metrics.js';
@@ -29,6 +31,7 @@ export const API_ROUTERS = [
   invoicesRouter,
   ordersRouter,
   notificationsRouter,
+  emailRouter,
   jobsRouter,
 ] as const;
 
@@ -70,14 +73,11 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
 
   app.use(
     '/api/*',
-    bodyLimit({
-      maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: () => {
-        // The rest of the body is not read, so this connection cannot carry another request: say so.
-        throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`, {
-          headers: { Connection: 'close' },
-        });
-      },
+    declaredBodyLimit(deps.config.BODY_LIMIT_BYTES, () => {
+      // The rest of the body is not read, so this connection cannot carry another request: say so.
+      throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`, {
+        headers: { Connection: 'close' },
+      });
     }),
   );
   app.use('/api/*', deps.limits.general);
@@ -115,6 +115,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
 
   app.route('/', adminConsole(deps));
   app.route('/', docsRouter());
+  // The browser app at /app/ (web/), with its own Content-Security-Policy.
+  app.route('/', webAppRouter());
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

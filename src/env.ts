@@ -110,6 +110,35 @@ const VariablesSchema = z.object({
     .enum(['true', 'false'], { error: 'expected true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  SMTP_URL: z
+    .string()
+    .refine((value) => /^smtps?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+      message: 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587',
+    })
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
+      message: 'expected an address such as orders@example.com or "Shop <orders@example.com>"',
+    })
+    .default('Order backend <orders@localhost>'),
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+      message: 'expected an http:// or https:// URL',
+    })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  SELLER_EMAIL_ENABLED: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
+  SELLER_EMAIL_AFTER_SECONDS: z.coerce
+    .number({ error: 'expected a number of seconds (0 or more)' })
+    .int('expected a number of seconds (0 or more)')
+    .min(0, 'expected a number of seconds (0 or more)')
+    .default(300),
+  SELLER_EMAIL_CHECK_INTERVAL_MS: positiveInt(15_000, 'a positive number of milliseconds'),
 });
 
 /** Every variable the system reads; `.env.example` and the README table list each. */
@@ -128,6 +157,8 @@ const ConfigSchema = VariablesSchema.superRefine((env, ctx) => {
   ...env,
   // Outside production a newcomer can always sign in as admin with the documented password.
   ADMIN_PASSWORD: env.ADMIN_PASSWORD ?? (env.NODE_ENV === 'production' ? undefined : DEV_ADMIN_PASSWORD),
+  // Links in emails point here (the web app under /app/).
+  PUBLIC_URL: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
 }));
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -156,7 +187,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     const shown =
       got === undefined
         ? 'unset'
-        : name.includes('SECRET') || name.includes('PASSWORD')
+        : name.includes('SECRET') || name.includes('PASSWORD') || name === 'SMTP_URL'
           ? '(hidden)'
           : JSON.stringify(got);
     lines.push(`${name}: ${issue.message}, got ${shown}`);

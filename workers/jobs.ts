@@ -1,6 +1,7 @@
 import type { JobDefinition } from '../src/jobs/registry.js';
 import type { WorkerContext } from './context.js';
 import { cacheJobs } from './processors/cache.js';
+import { emailJobs } from './processors/email.js';
 import { inventoryJobs } from './processors/inventory.js';
 import { invoiceJobs } from './processors/invoices.js';
 import { maintenanceJobs } from './processors/maintenance.js';
@@ -14,5 +15,6 @@ export function jobDefinitions(ctx: WorkerContext): JobDefinition[] {
     ...cacheJobs(ctx),
     ...invoiceJobs(ctx),
     ...maintenanceJobs(ctx),
+    ...emailJobs(ctx),
   ] as JobDefinition[];
 }

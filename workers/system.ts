@@ -11,6 +11,7 @@ import { jobDefinitions } from './jobs.js';
 import { serveWorkerMetrics } from './metrics.js';
 import { MAINTENANCE_SCHEDULE, RETIRED_SCHEDULES } from './processors/maintenance.js';
 import { startWorkers } from './runtime.js';
+import { startSellerEmailSweep } from '../src/features/email/seller-email-sweep.js';
 
 const SCHEDULE_REFRESH_MS = 5 * 60 * 1000;
 
@@ -31,6 +32,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
   const ctx: WorkerContext = { config, log, queues, redis, events: new EventPublisher(producer) };
   const pool = startWorkers(config, jobDefinitions(ctx), log);
+  const sellerEmails = startSellerEmailSweep(ctx);
   const up = (check: Promise<void>) =>
     check.then(
       () => 'up' as const,
@@ -85,6 +87,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
       clearInterval(scheduleTimer);
       clearTimeout(reconcileTimer);
       await reconciling;
+      await sellerEmails.close();
       await pool.close();
       await metrics.close();
       await closeQueues(queues);

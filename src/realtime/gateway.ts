@@ -12,7 +12,13 @@ import {
   type NotificationAck,
 } from '../features/notifications/notifications.service.js';
 import { getOrder } from '../features/orders/orders.service.js';
-import { rooms } from '../lib/events.js';
+import {
+  rooms,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type OrderNotification,
+  type ServerToClientEvents,
+} from '../lib/events.js';
 import { groupCommit } from '../lib/group-commit.js';
 import type { Logger } from '../lib/logger.js';
 import { notificationsAcknowledged, notificationsReplayed } from '../lib/metrics.js';
@@ -36,13 +42,26 @@ import type { Authenticator, Principal } from '../lib/tokens.js';
  * budget (over it, events are dropped; a socket that keeps flooding is
  * disconnected), and a `notification:ack` carries at most 100 ids, of which
  * only those this socket was sent are applied, in one write.
+ *
+ * Event names and payloads, both ways, are the socket event catalogue's
+ * (packages/client/src/events.ts, which the typed client package exports).
  */
 
+/** What the server keeps on each socket (clients never see it). */
 interface SocketData {
   principal: Principal;
 }
 
-type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** A replayed `order_notification` is the one event sent with an ack callback (the catalogue's optional `ack`). */
+type ReplayingSocket = Socket<
+  ClientToServerEvents,
+  { order_notification: (notification: OrderNotification, ack: () => void) => void },
+  InterServerEvents,
+  SocketData
+>;
 
 const ObjectId = z.string().regex(/^[0-9a-fA-F]{24}$/);
 const SubscribeSchema = z.object({ orderId: ObjectId });
@@ -62,6 +81,13 @@ type ClientEventLimits = Pick<
 /** A client event's refusal, as its ack (or, when it asked for none, an `error` event) carries it. */
 type Refusal = { error: string; message?: string };
 type Parse<T> = (raw: unknown) => T | { refusal: Refusal };
+
+type ClientEvent = keyof ClientToServerEvents;
+/** What a client event's ack answers when it succeeds (the catalogue's `Answer`, without `ok`). */
+type AckResult<E extends ClientEvent> = Omit<
+  Extract<Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0], { ok: true }>,
+  'ok'
+>;
 
 const isRefusal = (parsed: object): parsed is { refusal: Refusal } => 'refusal' in parsed;
 
@@ -107,7 +133,7 @@ function clientEventBudget(limits: ClientEventLimits) {
 }
 
 export interface Gateway {
-  io: Server;
+  io: AppServer;
   close(): Promise<void>;
 }
 
@@ -125,7 +151,7 @@ export function attachGateway(
   const { tokens, log } = deps;
   const pub = createRedis(deps.redisUrl, 'blocking', log, 'socket-pub');
   const sub = createRedis(deps.redisUrl, 'blocking', log, 'socket-sub');
-  const io = new Server(httpServer, { adapter: createAdapter(pub, sub), serveClient: false });
+  const io: AppServer = new Server(httpServer, { adapter: createAdapter(pub, sub), serveClient: false });
 
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
@@ -133,7 +159,7 @@ export function attachGateway(
     // The same session check as HTTP: a revoked token, or one whose user is gone or demoted, is refused.
     tokens.authenticate(token).then(
       (principal) => {
-        (socket as AppSocket).data.principal = principal;
+        socket.data.principal = principal;
         next();
       },
       () => next(new Error('unauthorized')),
@@ -170,8 +196,8 @@ export function attachGateway(
     for (const notification of pending) {
       const event = orderNotificationEvent(notification);
       const notificationId = notification._id.toHexString();
-      const payload = { ...event.payload, ...envelope(event.eventId), replayed: true };
-      (socket as unknown as Socket)
+      const payload = { ...event.payload, ...envelope(event.eventId), replayed: true as const };
+      (socket as unknown as ReplayingSocket)
         .timeout(REPLAY_ACK_TIMEOUT_MS)
         .emit('order_notification', payload, (error: Error | null) => {
           if (error) return; // not acknowledged: sent again on the next connect
@@ -189,11 +215,11 @@ export function attachGateway(
    * when the client asked for none, sends a refusal as an `error` event. Never
    * throws, whatever the client sends.
    */
-  function handle<T extends object>(
-    socket: Socket,
-    event: string,
+  function handle<E extends ClientEvent, T extends object>(
+    socket: AppSocket,
+    event: E,
     parse: Parse<T>,
-    run: (input: T) => Promise<object>,
+    run: (input: T) => Promise<AckResult<E>>,
   ) {
     return (raw: unknown, ack: unknown) => {
       // A client may put anything in the callback's place; only a function is answered.
@@ -211,93 +237,96 @@ export function attachGateway(
     };
   }
 
-  io.on('connection', (rawSocket) => {
-    const socket = rawSocket as AppSocket;
+  io.on('connection', (socket) => {
     const principal = socket.data.principal;
-    const s = socket as unknown as Socket;
-    void s.join(rooms.user(principal.id));
-    if (principal.role === 'staff' || principal.role === 'admin') void s.join(rooms.admin);
+    void socket.join(rooms.user(principal.id));
+    if (principal.role === 'staff' || principal.role === 'admin') void socket.join(rooms.admin);
 
     // Every event the client sends, handled or not, counts against its budget.
     const budget = clientEventBudget(limits);
-    s.use((_packet, next) => {
+    socket.use((_packet, next) => {
       const verdict = budget();
       if (verdict === 'accept') return next();
       if (verdict === 'tell') {
-        s.emit('error', {
+        socket.emit('error', {
           error: 'rate_limited',
           message: `more than ${limits.SOCKET_EVENTS_PER_SECOND} events per second (bursts of ${limits.SOCKET_EVENTS_BURST}): events are being dropped`,
         });
-      } else if (verdict === 'disconnect' && s.connected) {
+      } else if (verdict === 'disconnect' && socket.connected) {
         log.warn({ userId: principal.id, role: principal.role }, 'socket disconnected for flooding');
-        s.emit('error', { error: 'flooding', message: 'kept sending events over the limit: disconnected' });
-        s.disconnect(true);
+        socket.emit('error', { error: 'flooding', message: 'kept sending events over the limit: disconnected' });
+        socket.disconnect(true);
       }
     });
 
     // What this seller's socket was sent, so `notification:ack` needs no read to know the ids are the seller's.
     const sent = new SentNotifications();
     if (principal.role === 'seller') {
-      s.onAnyOutgoing((event: string, payload?: { notificationId?: unknown }) => {
+      socket.onAnyOutgoing((event: string, payload?: { notificationId?: unknown }) => {
         if (event === 'order_notification' && typeof payload?.notificationId === 'string') {
           sent.remember(payload.notificationId);
         }
       });
     }
 
-    s.on(
+    socket.on(
       'subscribe:order',
-      handle(s, 'subscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
+      handle(socket, 'subscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
         // getOrder answers not_found for an order the caller may not see.
         await getOrder(deps.redis, principal, orderId);
-        await s.join(rooms.order(orderId));
+        await socket.join(rooms.order(orderId));
         return { orderId };
       }),
     );
-    s.on(
+    socket.on(
       'unsubscribe:order',
-      handle(s, 'unsubscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
-        await s.leave(rooms.order(orderId));
+      handle(socket, 'unsubscribe:order', bySchema(SubscribeSchema), async ({ orderId }) => {
+        await socket.leave(rooms.order(orderId));
         return { orderId };
       }),
     );
-    s.on(
+    socket.on(
       'join_seller_room',
-      handle(s, 'join_seller_room', bySchema(JoinSellerSchema), async ({ sellerId }) => {
+      handle(socket, 'join_seller_room', bySchema(JoinSellerSchema), async ({ sellerId }) => {
         if (principal.role !== 'seller' || sellerId !== principal.id) {
           throw Object.assign(new Error('forbidden'), { code: 'forbidden' });
         }
-        await s.join(rooms.seller(sellerId));
+        await socket.join(rooms.seller(sellerId));
         return { sellerId };
       }),
     );
-    s.on(
+    socket.on(
       'notification:ack',
-      handle<{ ids: string[] }>(s, 'notification:ack', parseNotificationAck, async ({ ids }) => {
-        // Ids this socket was not sent are ignored: another seller's, or an old connection's
-        // (still unacknowledged, those are replayed on this connection, to be acknowledged there).
-        const mine = sent.sentOf(ids);
-        const acknowledged = mine.length
-          ? await acknowledgeNotifications(
-              mine.map((notificationId) => ({ recipientId: principal.id, notificationId })),
-            )
-          : 0;
-        sent.forget(mine);
-        notificationsAcknowledged.inc(acknowledged);
-        return { acknowledged };
-      }),
+      handle<'notification:ack', { ids: string[] }>(
+        socket,
+        'notification:ack',
+        parseNotificationAck,
+        async ({ ids }) => {
+          // Ids this socket was not sent are ignored: another seller's, or an old connection's
+          // (still unacknowledged, those are replayed on this connection, to be acknowledged there).
+          const mine = sent.sentOf(ids);
+          const acknowledged = mine.length
+            ? await acknowledgeNotifications(
+                mine.map((notificationId) => ({ recipientId: principal.id, notificationId })),
+              )
+            : 0;
+          sent.forget(mine);
+          notificationsAcknowledged.inc(acknowledged);
+          return { acknowledged };
+        },
+      ),
     );
     // Clients cannot announce orders: `order_placed` and any other client event have no handler.
 
     if (principal.role === 'seller') {
       void (async () => {
-        await s.join(rooms.seller(principal.id));
+        await socket.join(rooms.seller(principal.id));
         await replayBacklog(socket, principal.id, sent);
         await announcePresence(principal.id);
       })().catch((error: Error) =>
         log.warn({ err: error.message, sellerId: principal.id }, 'seller connect steps failed'),
       );
-      s.on('disconnect', () => {
+      socket.on('disconnect', () => {
         announcePresence(principal.id).catch((error: Error) =>
           log.warn({ err: error.message }, 'presence update failed'),
         );

@@ -28,7 +28,10 @@ export const login = createRoute({
   tags: ['auth'],
   summary: 'Exchange email and password for a token',
   request: { body: jsonBody(LoginSchema) },
-  responses: { 200: json(AuthResultSchema, 'The account and a fresh token'), ...problems(400, 401, 415, 429, 503) },
+  responses: {
+    200: json(AuthResultSchema, 'The account and a fresh token'),
+    ...problems(400, 401, 413, 415, 429, 503),
+  },
 });
 
 export const me = createRoute({

@@ -106,7 +106,7 @@ export const deliveryStatusRoute = createRoute({
   request: { params: DeliveryParamsSchema, body: jsonBody(z.strictObject({ status: z.enum(DELIVERY_STATUSES) })) },
   responses: {
     200: json(DeliveryResultSchema, 'The delivery and the order'),
-    ...problems(400, 401, 403, 404, 409, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 503),
   },
 });
 

@@ -136,7 +136,7 @@ export const invoicePaymentRoute = createRoute({
   request: { params: IdParamsSchema, body: jsonBody(PaymentSchema) },
   responses: {
     201: json(PaymentResultSchema, 'The order and invoice after the payment'),
-    ...problems(400, 401, 403, 404, 409, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 503),
   },
 });
 
@@ -150,7 +150,7 @@ export const orderPaymentRoute = createRoute({
   request: { params: IdParamsSchema, body: jsonBody(PaymentSchema) },
   responses: {
     201: json(PaymentResultSchema, 'The order after the payment'),
-    ...problems(400, 401, 403, 404, 409, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 503),
   },
 });
 

@@ -1,6 +1,13 @@
 import { AppError } from '../../lib/errors.js';
+import type { EventContent } from '../../lib/events.js';
 import { Types } from 'mongoose';
-import { insertBuilt, isDuplicateKeyError, lockedWriteFilter, objectIdFrom } from '../../lib/mongo.js';
+import {
+  insertBuilt,
+  isDuplicateKeyError,
+  lockedWriteFilter,
+  MAX_WRITE_STATEMENTS,
+  objectIdFrom,
+} from '../../lib/mongo.js';
 import { Notification, type NotificationDoc } from './notification.model.js';
 
 export interface NewNotification {
@@ -63,14 +70,20 @@ export async function recordNotifications(inputs: readonly NewNotification[]): P
   );
 }
 
-/** The `order_notification` event for a stored notification; the same whether sent live or replayed. */
-export function orderNotificationEvent(notification: NotificationDoc) {
+/**
+ * The `order_notification` event for a stored notification; the same whether sent live or replayed.
+ * Its stored payload is what the order's announcement wrote (order-announcements.ts).
+ */
+export function orderNotificationEvent(notification: NotificationDoc): {
+  eventId: string;
+  payload: EventContent<'order_notification'>;
+} {
   const notificationId = notification._id.toHexString();
   return {
     eventId: `notification_${notificationId}`,
     payload: {
       notificationId,
-      ...notification.payload,
+      ...(notification.payload as Omit<EventContent<'order_notification'>, 'notificationId' | 'createdAt'>),
       createdAt: new Date(notification.createdAt).toISOString(),
     },
   };
@@ -88,9 +101,6 @@ export interface NotificationAck {
   recipientId: string;
   notificationId: string;
 }
-
-/** Statements per write command: one with 100 or more hangs FerretDB 1.24 (README, FerretDB). */
-const STATEMENTS_PER_WRITE = 90;
 
 /**
  * Records acknowledgements the caller knows to be each recipient's own (the
@@ -114,8 +124,8 @@ export async function acknowledgeNotifications(acks: readonly NotificationAck[])
     },
   }));
   let acknowledged = 0;
-  for (let i = 0; i < statements.length; i += STATEMENTS_PER_WRITE) {
-    const result = await Notification.collection.bulkWrite(statements.slice(i, i + STATEMENTS_PER_WRITE), {
+  for (let i = 0; i < statements.length; i += MAX_WRITE_STATEMENTS) {
+    const result = await Notification.collection.bulkWrite(statements.slice(i, i + MAX_WRITE_STATEMENTS), {
       ordered: false,
     });
     acknowledged += result.modifiedCount;

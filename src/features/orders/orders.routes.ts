@@ -109,7 +109,7 @@ export const confirmRoute = createRoute({
   security,
   summary: 'Accept a pending order (owner seller); the customer is told',
   request: { params: IdParamsSchema, body: { ...jsonBody(ConfirmOrderSchema), required: false } },
-  responses: { 200: json(OrderSchema, 'The confirmed order'), ...problems(400, 401, 403, 404, 409, 503) },
+  responses: { 200: json(OrderSchema, 'The confirmed order'), ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
 });
 
 export const setStatusRoute = createRoute({
@@ -121,7 +121,7 @@ export const setStatusRoute = createRoute({
   summary:
     'Set a status that is not derived (owner seller, staff, admin): `confirmed`. Statuses that follow from deliveries and payments (in_progress, shipped, partial_delivered, delivered, completed) are refused with 409; 409 also names the current status when the move is not allowed',
   request: { params: IdParamsSchema, body: jsonBody(SetStatusSchema) },
-  responses: { 200: json(OrderSchema, 'The updated order'), ...problems(400, 401, 403, 404, 409, 503) },
+  responses: { 200: json(OrderSchema, 'The updated order'), ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
 });
 
 export const cancelRoute = createRoute({
@@ -132,7 +132,7 @@ export const cancelRoute = createRoute({
   security,
   summary: 'Cancel any order before its first delivered unit (admin); restores inventory',
   request: { params: IdParamsSchema, body: { ...jsonBody(CancelOrderSchema), required: false } },
-  responses: { 200: json(OrderSchema, 'The cancelled order'), ...problems(400, 401, 403, 404, 409, 503) },
+  responses: { 200: json(OrderSchema, 'The cancelled order'), ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
 });
 
 export const deleteRoute = createRoute({
