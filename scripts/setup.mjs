@@ -124,7 +124,10 @@ function prepareBuildDir(go, source, buildDir) {
       '`go mod vendor` of FerretDB failed; see its output above (is the Go module proxy reachable? try `go env GOPROXY`)',
     );
   }
-  const replacements = { 'resource.go': 'github.com/FerretDB/FerretDB/internal/util/resource/resource.go' };
+  const replacements = {
+    'resource.go': 'github.com/FerretDB/FerretDB/internal/util/resource/resource.go',
+    'fsql-db.go': 'github.com/FerretDB/FerretDB/internal/util/fsql/db.go',
+  };
   for (const [file, target] of Object.entries(replacements)) {
     copyFileSync(join(source, 'overlay', file), join(buildDir, 'vendor', target));
   }

@@ -46,8 +46,11 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   const owedIdOf = (job: Job) => (owedJobNames.has(job.name) && job.id ? [job.id] : []);
 
   // Kinds with `runMany`: the jobs that arrive while a batch runs go together into the next,
-  // and the batch strikes off the owed work of all its successes in one write.
-  const batchers = new Map<JobDefinition, (item: { payload: unknown; job: Job }) => Promise<unknown>>();
+  // and the batch strikes off the owed work of all its successes in one write. That write runs
+  // while the next batch does (each job still waits for it before it completes): it is the
+  // batch's last step and needs nothing of the next one.
+  type BatchDone = { result: unknown; settled: Promise<void> };
+  const batchers = new Map<JobDefinition, (item: { payload: unknown; job: Job }) => Promise<BatchDone>>();
   for (const definition of definitions) {
     const runMany = definition.runMany?.bind(definition);
     if (!runMany) continue;
@@ -58,10 +61,15 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
           items.map((item) => item.payload),
           items.map((item) => item.job),
         );
-        await settleOwedJobs(
+        const settled = settleOwedJobs(
           items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? owedIdOf(item.job) : [])),
         );
-        return outcomes;
+        // Each job of the batch awaits it (and fails if it failed); this only keeps an
+        // unawaited rejection from reaching the process before they do.
+        settled.catch(() => undefined);
+        return outcomes.map((outcome): PromiseSettledResult<BatchDone> =>
+          outcome.status === 'fulfilled' ? { status: 'fulfilled', value: { result: outcome.value, settled } } : outcome,
+        );
       }, config.WORKER_BATCH_SIZE),
     );
   }
@@ -79,7 +87,13 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         let result: unknown;
         try {
           const payload = definition.payload.parse(job.data);
-          result = batch ? await batch({ payload, job }) : await definition.run(payload, job);
+          if (batch) {
+            const done = await batch({ payload, job });
+            await done.settled;
+            result = done.result;
+          } else {
+            result = await definition.run(payload, job);
+          }
         } catch (error) {
           if (classifyJobError(error) === 'retry') throw error;
           // Decided: nothing a retry could change. The failed job stays visible in Bull Board.
