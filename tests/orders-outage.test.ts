@@ -17,6 +17,7 @@ import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers
 import { httpClient, type HttpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { oweJobs, reconcileOwedWork } from '../src/order-flow/owed-work.js';
+import { writeNewOrders } from '../src/order-flow/order-writes.js';
 import { OwedJob } from '../src/order-flow/owed-job.model.js';
 import { parseOrderJobId } from '../src/order-flow/order-jobs.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
@@ -167,5 +168,112 @@ describe('"saved" means the jobs will run', () => {
     } finally {
       await inventory.close();
     }
+  });
+
+  describe('orders written together send one job per kind', () => {
+    const log = createLogger('silent', 'test');
+    let client: ReturnType<typeof createRedis>;
+    let producer: ReturnType<typeof createRedis>;
+    let queues: ReturnType<typeof createQueues>;
+    beforeAll(() => {
+      client = createRedis(redis.url, 'command', log);
+      producer = createRedis(redis.url, 'blocking', log);
+      queues = createQueues(producer, api.config.QUEUE_PREFIX, log);
+    });
+    afterAll(async () => {
+      await closeQueues(queues);
+      await Promise.all([closeRedis(client), closeRedis(producer)]);
+    });
+
+    /** Copies of a placed order, new ids and numbers, as a group commit would write them. */
+    async function newOrdersLike(count: number, productId: string) {
+      const placed = await http.post('/api/orders', orderBody([{ productId, quantity: 1 }]), {
+        token: customer.token,
+      });
+      expect(placed.status).toBe(201);
+      const template = (await Order.findById(placed.body.orders[0].id).lean())!;
+      await expectFullyProcessed(template._id.toHexString(), productId, 9);
+      return Array.from({ length: count }, () => ({
+        ...template,
+        _id: new Types.ObjectId(),
+        orderNumber: newOrderNumber(),
+        inventoryStatus: 'pending' as const,
+        version: 1,
+      }));
+    }
+    const placementJobs = (order: { _id: Types.ObjectId }) =>
+      (['reduce-inventory', 'notify-seller'] as const).map((name) => ({
+        jobId: `${name}_${order._id.toHexString()}`,
+        version: 1,
+      }));
+    const insert = async (orders: readonly object[]) => {
+      await Order.collection.insertMany(orders.map((order) => ({ ...order })));
+      return new Set<string>();
+    };
+
+    it('three orders: one reduce-inventory job and one notify-seller job carry them, and each is struck off when done', async () => {
+      const product = await createProduct(http, seller, { stock: 10 });
+      const orders = await newOrdersLike(3, product.id);
+      const ids = orders.map((order) => order._id.toHexString());
+      await writeNewOrders({ queues, redis: client, log }, orders, placementJobs, insert);
+      const owed = await OwedJob.find({ orderId: { $in: orders.map((order) => order._id) } }).lean();
+      expect(owed).toHaveLength(6);
+      const batches = [...new Set(owed.map((record) => record.sentIn))];
+      expect(batches).toHaveLength(2);
+      // Completed jobs are kept for a while (DEFAULT_JOB_OPTIONS): these can be looked at whenever.
+      for (const batchId of batches) {
+        const name = batchId!.split('_')[0]!;
+        const job = await Job.fromId(queues[parseOrderJobId(`${name}_${ids[0]}`)!.queue], batchId!);
+        expect(job?.name).toBe(name);
+        expect((job?.data.batch as Array<{ orderId: string; jobId: string }>).map((m) => m.orderId)).toEqual(ids);
+        expect(job?.data.batch[0].jobId).toBe(`${name}_${ids[0]}`);
+      }
+      // No job of its own for an order sent in a batch.
+      expect(await queues.inventory.getJob(`reduce-inventory_${ids[0]}`)).toBeUndefined();
+      for (const id of ids) await expectFullyProcessed(id, product.id, 6);
+    });
+
+    it('a batch job Redis lost: the reconciler sends each order its own job', async () => {
+      const product = await createProduct(http, seller, { stock: 10 });
+      const orders = await newOrdersLike(2, product.id);
+      const ids = orders.map((order) => order._id.toHexString());
+      // What an API killed after the insert leaves: owed work naming batches that never reached Redis.
+      await oweJobs(
+        orders.flatMap((order) =>
+          placementJobs(order).map((entry) => ({ ...entry, sentIn: `${entry.jobId.split('_')[0]}_batch_lost` })),
+        ),
+      );
+      await insert(orders);
+      for (const id of ids) await expectFullyProcessed(id, product.id, 7);
+      expect(await queues.inventory.getJob(`reduce-inventory_${ids[0]}`)).toBeDefined();
+    });
+
+    it('a batch one of whose orders cannot be done yet: the others are, and the batch is retried with that one alone', async () => {
+      const [first, second] = await Promise.all([
+        createProduct(http, seller, { stock: 10 }),
+        createProduct(http, seller, { stock: 10 }),
+      ]);
+      const [early, late] = await newOrdersLike(2, first.id);
+      late!.items = late!.items.map((item) => ({ ...item, productId: new Types.ObjectId(second.id) }));
+      // Someone holds the second product's lock (past the reduction's 10 s wait): its line cannot be taken now.
+      await client.set(`lock:product:${second.id}`, 'someone-else', 'PX', 60_000);
+      try {
+        await writeNewOrders({ queues, redis: client, log }, [early!, late!], placementJobs, insert);
+        await expectFullyProcessed(early!._id.toHexString(), first.id, 8);
+        const owedLate = await OwedJob.find({ orderId: late!._id }).lean();
+        const batchId = owedLate.find((record) => record._id.startsWith('reduce-inventory_'))!.sentIn!;
+        await eventually(async () => {
+          const job = await Job.fromId(queues.inventory, batchId);
+          expect((job?.data.batch as Array<{ orderId: string }>).map((m) => m.orderId)).toEqual([
+            late!._id.toHexString(),
+          ]);
+        }, 30_000);
+      } finally {
+        await client.del(`lock:product:${second.id}`);
+      }
+      await expectFullyProcessed(late!._id.toHexString(), second.id, 9);
+      // The early order's stock was taken once, whatever the batch's retries did.
+      expect((await Product.findById(first.id).lean())!.stock).toBe(8);
+    }, 90_000);
   });
 });

@@ -5,7 +5,7 @@ import { buildJobTable, findJob, type JobDefinition } from '../src/jobs/registry
 import { batched } from '../src/lib/group-commit.js';
 import type { Logger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
-import { ORDER_JOBS, ORDER_JOB_NAMES } from '../src/order-flow/order-jobs.js';
+import { ORDER_JOBS, ORDER_JOB_NAMES, OrderJobBatchSchema, type OrderJobBatch } from '../src/order-flow/order-jobs.js';
 import { settleOwedJobs } from '../src/order-flow/owed-work.js';
 import { classifyJobError } from './job-errors.js';
 
@@ -49,20 +49,21 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   // and the batch strikes off the owed work of all its successes in one write. That write runs
   // while the next batch does (each job still waits for it before it completes): it is the
   // batch's last step and needs nothing of the next one.
+  type BatchItem = { payload: unknown; job: Job; owed: string[] };
   type BatchDone = { result: unknown; settled: Promise<void> };
-  const batchers = new Map<JobDefinition, (item: { payload: unknown; job: Job }) => Promise<BatchDone>>();
+  const batchers = new Map<JobDefinition, (item: BatchItem) => Promise<BatchDone>>();
   for (const definition of definitions) {
     const runMany = definition.runMany?.bind(definition);
     if (!runMany) continue;
     batchers.set(
       definition,
-      batched(async (items: Array<{ payload: unknown; job: Job }>) => {
+      batched(async (items: BatchItem[]) => {
         const outcomes = await runMany(
           items.map((item) => item.payload),
           items.map((item) => item.job),
         );
         const settled = settleOwedJobs(
-          items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? owedIdOf(item.job) : [])),
+          items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? item.owed : [])),
         );
         // Each job of the batch awaits it (and fails if it failed); this only keeps an
         // unawaited rejection from reaching the process before they do.
@@ -75,6 +76,67 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   }
   const batchedQueues = new Set(definitions.filter((d) => d.runMany).map((d) => d.queue));
 
+  /**
+   * One job's work, whose effect strikes off `owed`: a retryable failure is thrown for BullMQ
+   * to retry; a decided one is logged, struck off (nothing a retry could change) and thrown
+   * as an UnrecoverableError.
+   */
+  async function runOne(
+    definition: JobDefinition,
+    job: Job,
+    data: unknown,
+    owed: string[],
+    requestId: string | undefined,
+  ): Promise<unknown> {
+    const batch = batchers.get(definition);
+    let result: unknown;
+    try {
+      const payload = definition.payload.parse(data);
+      if (batch) {
+        const done = await batch({ payload, job, owed });
+        await done.settled;
+        return done.result;
+      }
+      result = await definition.run(payload, job);
+    } catch (error) {
+      if (classifyJobError(error) === 'retry') throw error;
+      // Decided: nothing a retry could change. The failed job stays visible in Bull Board.
+      log.error(
+        { queue: definition.queue, job: job.name, jobId: job.id, requestId, err: (error as Error).message },
+        'job given up',
+      );
+      await settleOwedJobs(owed);
+      throw new UnrecoverableError((error as Error).message);
+    }
+    // Struck off only now that its effect is recorded; a crash before this runs the job again.
+    await settleOwedJobs(owed);
+    return result;
+  }
+
+  /**
+   * A batch job (order-jobs.ts `batchJobId`): each order's job runs as if it had come alone,
+   * and is struck off when done. When some fail for a reason a retry can change, the batch
+   * keeps only those and is retried; the ones done or given up are not run again.
+   */
+  async function runBatchJob(definition: JobDefinition, job: Job, members: OrderJobBatch['batch']) {
+    const outcomes = await Promise.allSettled(
+      members.map(({ jobId, requestId, ...payload }) => runOne(definition, job, payload, [jobId], requestId)),
+    );
+    const retry = members.filter((_, i) => {
+      const outcome = outcomes[i]!;
+      return outcome.status === 'rejected' && !(outcome.reason instanceof UnrecoverableError);
+    });
+    if (retry.length) {
+      if (retry.length < members.length) await job.updateData({ batch: retry } satisfies OrderJobBatch);
+      const first = outcomes.find(
+        (outcome): outcome is PromiseRejectedResult =>
+          outcome.status === 'rejected' && !(outcome.reason instanceof UnrecoverableError),
+      )!;
+      throw first.reason;
+    }
+    return { orders: members.length, givenUp: outcomes.filter((outcome) => outcome.status === 'rejected').length };
+  }
+
   const workers = QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
       queue,
@@ -82,32 +144,12 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
         const definition = findJob(table, queue, job.name);
         // A job no handler knows (an API newer than this worker) fails at once and stays visible.
         if (!definition) throw new UnrecoverableError(`no handler for job ${queue}:${job.name}`);
-        const owed = owedIdOf(job);
-        const batch = batchers.get(definition);
-        let result: unknown;
-        try {
-          const payload = definition.payload.parse(job.data);
-          if (batch) {
-            const done = await batch({ payload, job });
-            await done.settled;
-            result = done.result;
-          } else {
-            result = await definition.run(payload, job);
-          }
-        } catch (error) {
-          if (classifyJobError(error) === 'retry') throw error;
-          // Decided: nothing a retry could change. The failed job stays visible in Bull Board.
-          log.error(
-            { queue, job: job.name, jobId: job.id, requestId: requestIdOf(job), err: (error as Error).message },
-            'job given up',
-          );
-          await settleOwedJobs(owed);
-          throw new UnrecoverableError((error as Error).message);
+        if (job.data && typeof job.data === 'object' && 'batch' in job.data) {
+          const envelope = OrderJobBatchSchema.safeParse(job.data);
+          if (!envelope.success) throw new UnrecoverableError(`malformed batch job: ${envelope.error.message}`);
+          return runBatchJob(definition, job, envelope.data.batch);
         }
-        // Struck off only now that its effect is recorded (a batch did it for its jobs); a crash
-        // before this runs the job again.
-        if (!batch) await settleOwedJobs(owed);
-        return result;
+        return runOne(definition, job, job.data, owedIdOf(job), requestIdOf(job));
       },
       {
         connection,

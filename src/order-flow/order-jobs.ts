@@ -41,6 +41,29 @@ export function orderJobId(name: OrderJobName, orderId: string, version?: number
   return version === undefined ? `${name}_${orderId}` : `${name}_${orderId}_${version}`;
 }
 
+/**
+ * The jobs of orders written together (a group commit of checkouts) travel as
+ * one BullMQ job per kind: `<name>_batch_<uuid>`, whose data lists each
+ * order's own job (its owed id and payload). Each order still owes its own job
+ * (owed-work.ts), and the owed record names the batch it was sent in; the
+ * worker strikes off each order's job as it is done. One BullMQ job costs some
+ * 70 Redis commands (Lua included) wherever it carries one order or sixty.
+ */
+export const batchJobId = (name: OrderJobName, batch: string) => `${name}_batch_${batch}`;
+
+export const OrderJobBatchSchema = z.object({
+  batch: z
+    .array(
+      OrderJobPayloadSchema.extend({
+        /** The order's own job id: what it owes, and what is struck off when it is done. */
+        jobId: z.string().min(1),
+        requestId: z.string().optional(),
+      }),
+    )
+    .min(1),
+});
+export type OrderJobBatch = z.infer<typeof OrderJobBatchSchema>;
+
 /** One invoice job per delivery: `create-invoice_<orderId>_<deliveryId>`. */
 export const invoiceJobId = (orderId: string, deliveryId: string) => `create-invoice_${orderId}_${deliveryId}`;
 

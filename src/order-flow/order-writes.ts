@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Queues } from '../jobs/queues.js';
 import { AppError } from '../lib/errors.js';
@@ -13,7 +14,7 @@ import {
 } from '../lib/mongo.js';
 import type { Logger } from '../lib/logger.js';
 import { cachedOrders, cacheOrders } from './order-cache.js';
-import { orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
+import { batchJobId, orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
 import { orderFromView, toPublicOrder, type PublicOrder } from './order-view.js';
 import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
@@ -343,13 +344,24 @@ export async function writeNewOrders(
   insert: (orders: readonly OrderDoc[]) => Promise<ReadonlySet<string>>,
 ): Promise<ReadonlySet<string>> {
   if (!orders.length) return new Set();
-  await oweJobs(orders.flatMap(owedOf));
+  // Orders written together send their jobs together: one BullMQ job per kind (order-jobs.ts).
+  const batch = orders.length > 1 ? randomUUID() : undefined;
+  const owed = new Map(
+    orders.map((order) => [
+      order,
+      owedOf(order).map((entry) => ({
+        ...entry,
+        ...(batch ? { sentIn: batchJobId(entry.jobId.split('_')[0] as OrderJobName, batch) } : {}),
+      })),
+    ]),
+  );
+  await oweJobs([...owed.values()].flat());
   const stored = await insert(orders);
   // An order someone else wrote is theirs to cache and announce: ours may differ from it.
   const written = orders.filter((order) => !stored.has(order._id.toHexString()));
   await afterOrderWrites(
     ctx,
-    written.map((order) => ({ order, owed: owedOf(order) })),
+    written.map((order) => ({ order, owed: owed.get(order)! })),
   );
   return stored;
 }

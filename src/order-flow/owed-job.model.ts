@@ -22,6 +22,8 @@ const owedJobSchema = new Schema(
     resends: { type: Number, required: true, default: 0 },
     /** The request whose change owes it: a re-sent job carries it too, so its log lines join that request's. */
     requestId: { type: String },
+    /** The batch job it was sent in (order-jobs.ts `batchJobId`), for the reconciler: while that is live, so is this. */
+    sentIn: { type: String },
   },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -33,6 +35,7 @@ export interface OwedJobDoc {
   dueAt: Date;
   resends: number;
   requestId?: string;
+  sentIn?: string;
   createdAt: Date;
 }
 

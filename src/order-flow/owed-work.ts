@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { insertBuilt, isDuplicateKeyError, MAX_WRITE_STATEMENTS } from '../lib/mongo.js';
-import { parseOrderJobId } from './order-jobs.js';
+import { parseOrderJobId, type OrderJobBatch } from './order-jobs.js';
 import { OrderRevision, revisionId } from './order-revision.model.js';
 import { Order } from './order.model.js';
 import { OwedJob, type OwedJobDoc } from './owed-job.model.js';
@@ -25,6 +25,8 @@ export interface OwedEntry {
   version: number;
   /** The request whose change owes it, carried in the job's data for the worker's log (and kept for a re-send). */
   requestId?: string | undefined;
+  /** The batch job (order-jobs.ts `batchJobId`) that carries this job with others of its kind. */
+  sentIn?: string | undefined;
 }
 
 const chunks = <T>(items: readonly T[]) =>
@@ -36,11 +38,12 @@ const chunks = <T>(items: readonly T[]) =>
 export async function oweJobs(entries: readonly OwedEntry[]): Promise<void> {
   const now = new Date();
   for (const chunk of chunks(entries)) {
-    const docs = chunk.map(({ jobId, version, requestId }): OwedJobDoc => ({
+    const docs = chunk.map(({ jobId, version, requestId, sentIn }): OwedJobDoc => ({
       _id: jobId,
       orderId: new Types.ObjectId(jobId.split('_')[1]),
       version,
       ...(requestId ? { requestId } : {}),
+      ...(sentIn ? { sentIn } : {}),
       dueAt: now,
       resends: 0,
       createdAt: now,
@@ -65,20 +68,32 @@ export async function settleOwedJobs(jobIds: readonly string[]): Promise<void> {
 }
 
 /**
- * Enqueues owed jobs, one `addBulk` per queue. Returns false when Redis refused
- * (down, or the API is shutting down): the reconciler sends them later, and a
- * second add of the same job id is a no-op in BullMQ.
+ * Enqueues owed jobs, one `addBulk` per queue; entries sent in a batch go as
+ * one job per batch (order-jobs.ts `batchJobId`). Returns false when Redis
+ * refused (down, or the API is shutting down): the reconciler sends them
+ * later, and a second add of the same job id is a no-op in BullMQ.
  */
 export async function sendOwedJobs(queues: Queues, entries: readonly OwedEntry[], log?: Logger): Promise<boolean> {
   const byQueue = new Map<QueueName, Parameters<Queue['addBulk']>[0]>();
-  for (const { jobId, version, requestId } of entries) {
+  const batches = new Map<string, { queue: QueueName; name: string; members: OrderJobBatch['batch'] }>();
+  for (const { jobId, version, requestId, sentIn } of entries) {
     const job = parseOrderJobId(jobId, version);
     if (!job) {
       log?.error({ jobId }, 'owed job with an unknown id; the reconciler will not send it either');
       continue;
     }
     const data = requestId ? { ...job.payload, requestId } : job.payload;
+    if (sentIn) {
+      const batch = batches.get(sentIn) ?? { queue: job.queue, name: job.name, members: [] };
+      batch.members.push({ ...data, jobId });
+      batches.set(sentIn, batch);
+      continue;
+    }
     byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), { name: job.name, data, opts: { jobId } }]);
+  }
+  for (const [jobId, { queue, name, members }] of batches) {
+    const data: OrderJobBatch = { batch: members };
+    byQueue.set(queue, [...(byQueue.get(queue) ?? []), { name, data, opts: { jobId } }]);
   }
   try {
     await Promise.all([...byQueue].map(([queue, jobs]) => queues[queue].addBulk(jobs)));
@@ -143,17 +158,20 @@ export async function reconcileOwedWork(
   });
   if (!due.length) return outcome;
 
-  // Where each job is, in one pipelined round trip: its hash, and whether it sits in failed or completed.
+  // Where each job is, in one pipelined round trip: its hash, and whether it sits in failed or
+  // completed; for a job sent in a batch, the batch job's too.
   const pipeline = redis.pipeline();
   for (const { record, job } of due) {
     const queue = queues[job.queue];
-    pipeline.exists(queue.toKey(record._id));
-    pipeline.zscore(queue.toKey('failed'), record._id);
-    pipeline.zscore(queue.toKey('completed'), record._id);
+    for (const id of [record._id, record.sentIn ?? record._id]) {
+      pipeline.exists(queue.toKey(id));
+      pipeline.zscore(queue.toKey('failed'), id);
+      pipeline.zscore(queue.toKey('completed'), id);
+    }
   }
   const replies = (await pipeline.exec()) ?? [];
-  const place = (i: number): JobPlace => {
-    const [exists, failed, completed] = replies.slice(i * 3, i * 3 + 3).map(([error, value]) => {
+  const placeAt = (at: number): JobPlace => {
+    const [exists, failed, completed] = replies.slice(at, at + 3).map(([error, value]) => {
       if (error) throw error;
       return value;
     });
@@ -161,6 +179,12 @@ export async function reconcileOwedWork(
     if (failed !== null) return 'failed';
     if (completed !== null) return 'completed';
     return 'live';
+  };
+  // A job whose batch is still live (waiting, running, or retrying the orders it has left) is
+  // live. Once the batch is over and the job is still owed, it goes alone, under its own id.
+  const place = (i: number): JobPlace => {
+    const own = placeAt(i * 6);
+    return own === 'missing' && placeAt(i * 6 + 3) === 'live' ? 'live' : own;
   };
 
   const toAdd: OwedJobDoc[] = [];
