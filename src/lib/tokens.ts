@@ -1,5 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -69,17 +70,31 @@ export class TokenService {
   }
 
   /**
+   * Tokens verified already, until they expire: a client sends the same token with every
+   * request, and verifying it (base64, HMAC, JSON, claims) was 7% of the API's CPU under
+   * cached reads. Only verified tokens go in, keyed by the whole token, so a changed byte
+   * is a miss and is verified; whether the session still stands is checked on every request
+   * all the same (SessionService.authenticate).
+   */
+  private readonly verified = new LRUCache<string, TokenClaims>({ max: 10_000 });
+
+  /**
    * Verifies signature, algorithm (HS256 only, so `alg: none` is refused) and
    * expiry; not whether the session still stands (SessionService.authenticate).
    */
   async verify(token: string): Promise<TokenClaims> {
+    const known = this.verified.get(token);
+    if (known) return { ...known };
     try {
       const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ['HS256'],
         requiredClaims: ['exp', 'sub'],
       });
       const claims = ClaimsSchema.parse(payload);
-      return { id: claims.sub, role: claims.role, name: claims.name, generation: claims.gen };
+      const verified = { id: claims.sub, role: claims.role, name: claims.name, generation: claims.gen };
+      // Kept until the token expires (`exp` is required above), not a moment longer.
+      this.verified.set(token, verified, { ttl: Math.max(payload.exp! * 1000 - Date.now(), 1) });
+      return { ...verified };
     } catch (error) {
       throw unauthorized(error instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is invalid');
     }
