@@ -114,26 +114,23 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   }
 
   /**
-   * A batch job (order-jobs.ts `batchJobId`): each order's job runs as if it had come alone,
-   * and is struck off when done. When some fail for a reason a retry can change, the batch
-   * keeps only those and is retried; the ones done or given up are not run again.
+   * A batch job (order-jobs.ts `batchJobId`): each of its orders runs as if its job had come
+   * alone. When some fail for a reason a retry can change, the batch keeps only those and is
+   * retried (the ones done or given up are not run again); once none is left, its owed entry
+   * is struck off.
    */
   async function runBatchJob(definition: JobDefinition, job: Job, members: OrderJobBatch['batch']) {
     const outcomes = await Promise.allSettled(
-      members.map(({ jobId, requestId, ...payload }) => runOne(definition, job, payload, [jobId], requestId)),
+      members.map(({ requestId, ...payload }) => runOne(definition, job, payload, [], requestId)),
     );
-    const retry = members.filter((_, i) => {
-      const outcome = outcomes[i]!;
-      return outcome.status === 'rejected' && !(outcome.reason instanceof UnrecoverableError);
-    });
+    const retryable = (outcome: PromiseSettledResult<unknown>): outcome is PromiseRejectedResult =>
+      outcome.status === 'rejected' && !(outcome.reason instanceof UnrecoverableError);
+    const retry = members.filter((_, i) => retryable(outcomes[i]!));
     if (retry.length) {
       if (retry.length < members.length) await job.updateData({ batch: retry } satisfies OrderJobBatch);
-      const first = outcomes.find(
-        (outcome): outcome is PromiseRejectedResult =>
-          outcome.status === 'rejected' && !(outcome.reason instanceof UnrecoverableError),
-      )!;
-      throw first.reason;
+      throw outcomes.find(retryable)!.reason;
     }
+    await settleOwedJobs(job.id ? [job.id] : []);
     return { orders: members.length, givenUp: outcomes.filter((outcome) => outcome.status === 'rejected').length };
   }
 

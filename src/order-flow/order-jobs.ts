@@ -43,20 +43,20 @@ export function orderJobId(name: OrderJobName, orderId: string, version?: number
 
 /**
  * The jobs of orders written together (a group commit of checkouts) travel as
- * one BullMQ job per kind: `<name>_batch_<uuid>`, whose data lists each
- * order's own job (its owed id and payload). Each order still owes its own job
- * (owed-work.ts), and the owed record names the batch it was sent in; the
- * worker strikes off each order's job as it is done. One BullMQ job costs some
- * 70 Redis commands (Lua included) wherever it carries one order or sixty.
+ * one BullMQ job per kind, `<name>_batch_<uuid>`, whose data lists the orders
+ * (each with the version that owes it and its request). The batch job is owed
+ * as one entry (owed-work.ts) and struck off once every order of it is done.
+ * One BullMQ job costs some 70 Redis commands (Lua included) and an owed entry
+ * an insert and a delete, wherever it carries one order or sixty.
  */
 export const batchJobId = (name: OrderJobName, batch: string) => `${name}_batch_${batch}`;
 
 export const OrderJobBatchSchema = z.object({
   batch: z
     .array(
-      OrderJobPayloadSchema.extend({
-        /** The order's own job id: what it owes, and what is struck off when it is done. */
-        jobId: z.string().min(1),
+      z.object({
+        orderId: OrderJobPayloadSchema.shape.orderId,
+        version: z.number().int().positive(),
         requestId: z.string().optional(),
       }),
     )

@@ -344,24 +344,19 @@ export async function writeNewOrders(
   insert: (orders: readonly OrderDoc[]) => Promise<ReadonlySet<string>>,
 ): Promise<ReadonlySet<string>> {
   if (!orders.length) return new Set();
-  // Orders written together send their jobs together: one BullMQ job per kind (order-jobs.ts).
-  const batch = orders.length > 1 ? randomUUID() : undefined;
-  const owed = new Map(
-    orders.map((order) => [
-      order,
-      owedOf(order).map((entry) => ({
-        ...entry,
-        ...(batch ? { sentIn: batchJobId(entry.jobId.split('_')[0] as OrderJobName, batch) } : {}),
-      })),
-    ]),
-  );
-  await oweJobs([...owed.values()].flat());
+  // Orders written together owe and send their jobs together: one entry and one BullMQ job per
+  // kind for them all (order-jobs.ts `batchJobId`). A lone order owes its own jobs.
+  const perOrder = new Map(orders.map((order) => [order, owedOf(order)]));
+  const batch = orders.length > 1 ? batchEntries([...perOrder.values()].flat()) : undefined;
+  await oweJobs(batch ?? [...perOrder.values()].flat());
   const stored = await insert(orders);
-  // An order someone else wrote is theirs to cache and announce: ours may differ from it.
+  // An order someone else wrote is theirs to cache and announce: ours may differ from it. (A
+  // batch job that carries it too finds its work done, or does it first: either way once.)
   const written = orders.filter((order) => !stored.has(order._id.toHexString()));
   await afterOrderWrites(
     ctx,
-    written.map((order) => ({ order, owed: owed.get(order)! })),
+    written.map((order) => ({ order, owed: batch ? [] : perOrder.get(order)! })),
+    batch,
   );
   return stored;
 }
@@ -381,9 +376,25 @@ export async function afterOrderWrite(
   return cached!;
 }
 
+/** Per-order entries (`<name>_<orderId>`) as one batch entry per job name, its orders its members. */
+function batchEntries(entries: readonly OwedEntry[]): OwedEntry[] {
+  const id = randomUUID();
+  const byName = new Map<OrderJobName, OwedEntry>();
+  for (const { jobId, version, requestId } of entries) {
+    const [name, orderId] = jobId.split('_') as [OrderJobName, string];
+    const batch = byName.get(name) ?? { jobId: batchJobId(name, id), version, members: [] };
+    batch.version = Math.max(batch.version, version);
+    batch.members!.push({ orderId, version, ...(requestId ? { requestId } : {}) });
+    byName.set(name, batch);
+  }
+  return [...byName.values()];
+}
+
 async function afterOrderWrites(
   ctx: OrderWriteContext,
   writes: ReadonlyArray<{ order: OrderDoc; owed: readonly OwedEntry[] }>,
+  /** Owed entries of no one order (batch jobs), sent with the rest. */
+  shared: readonly OwedEntry[] = [],
 ): Promise<boolean[]> {
   const [cached] = await Promise.all([
     cacheOrders(
@@ -393,7 +404,7 @@ async function afterOrderWrites(
     invalidateOrderStats(ctx.redis),
   ]);
   const isWarm = (entry: OwedEntry) => entry.jobId.startsWith('warm-order_');
-  const toSend = writes.flatMap(({ owed }, i) => owed.filter((entry) => !cached[i] || !isWarm(entry)));
+  const toSend = [...shared, ...writes.flatMap(({ owed }, i) => owed.filter((entry) => !cached[i] || !isWarm(entry)))];
   const settled = writes.flatMap(({ owed }, i) => (cached[i] ? owed.filter(isWarm) : []));
   await Promise.all([
     toSend.length ? sendOwedJobs(ctx.queues, toSend, ctx.log) : undefined,

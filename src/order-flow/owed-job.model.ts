@@ -22,8 +22,12 @@ const owedJobSchema = new Schema(
     resends: { type: Number, required: true, default: 0 },
     /** The request whose change owes it: a re-sent job carries it too, so its log lines join that request's. */
     requestId: { type: String },
-    /** The batch job it was sent in (order-jobs.ts `batchJobId`), for the reconciler: while that is live, so is this. */
-    sentIn: { type: String },
+    /**
+     * A batch job's orders (order-jobs.ts `batchJobId`): the job's data, kept to send it again.
+     * `orderId` is then the first of them; `orderIds` all, to find a batch by any of its orders.
+     */
+    members: { type: [{ _id: false, orderId: String, version: Number, requestId: String }], default: undefined },
+    orderIds: { type: [Schema.Types.ObjectId], default: undefined },
   },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -35,7 +39,8 @@ export interface OwedJobDoc {
   dueAt: Date;
   resends: number;
   requestId?: string;
-  sentIn?: string;
+  members?: Array<{ orderId: string; version: number; requestId?: string | undefined }>;
+  orderIds?: Types.ObjectId[];
   createdAt: Date;
 }
 

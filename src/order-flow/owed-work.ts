@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { insertBuilt, isDuplicateKeyError, MAX_WRITE_STATEMENTS } from '../lib/mongo.js';
-import { parseOrderJobId, type OrderJobBatch } from './order-jobs.js';
+import { ORDER_JOBS, parseOrderJobId, type OrderJobBatch, type OrderJobName } from './order-jobs.js';
 import { OrderRevision, revisionId } from './order-revision.model.js';
 import { Order } from './order.model.js';
 import { OwedJob, type OwedJobDoc } from './owed-job.model.js';
@@ -25,8 +25,20 @@ export interface OwedEntry {
   version: number;
   /** The request whose change owes it, carried in the job's data for the worker's log (and kept for a re-send). */
   requestId?: string | undefined;
-  /** The batch job (order-jobs.ts `batchJobId`) that carries this job with others of its kind. */
-  sentIn?: string | undefined;
+  /**
+   * For a batch job (order-jobs.ts `batchJobId`): the orders it carries, each with the version
+   * that owes it and its request. One entry, one job and one strike-off for them all.
+   */
+  members?: OrderJobBatch['batch'] | undefined;
+}
+
+/** The queue and job name of an owed entry, batch or not; undefined for an id no job has. */
+function jobOf(jobId: string, version: number, members?: OrderJobBatch['batch']) {
+  if (!members?.length) return parseOrderJobId(jobId, version);
+  const name = jobId.split('_')[0]!;
+  if (!(name in ORDER_JOBS)) return undefined;
+  const job = name as OrderJobName;
+  return { name: job, queue: ORDER_JOBS[job], data: { batch: members } satisfies OrderJobBatch };
 }
 
 const chunks = <T>(items: readonly T[]) =>
@@ -38,12 +50,12 @@ const chunks = <T>(items: readonly T[]) =>
 export async function oweJobs(entries: readonly OwedEntry[]): Promise<void> {
   const now = new Date();
   for (const chunk of chunks(entries)) {
-    const docs = chunk.map(({ jobId, version, requestId, sentIn }): OwedJobDoc => ({
+    const docs = chunk.map(({ jobId, version, requestId, members }): OwedJobDoc => ({
       _id: jobId,
-      orderId: new Types.ObjectId(jobId.split('_')[1]),
+      orderId: new Types.ObjectId(members?.length ? members[0]!.orderId : jobId.split('_')[1]),
       version,
       ...(requestId ? { requestId } : {}),
-      ...(sentIn ? { sentIn } : {}),
+      ...(members?.length ? { members, orderIds: members.map((m) => new Types.ObjectId(m.orderId)) } : {}),
       dueAt: now,
       resends: 0,
       createdAt: now,
@@ -68,32 +80,21 @@ export async function settleOwedJobs(jobIds: readonly string[]): Promise<void> {
 }
 
 /**
- * Enqueues owed jobs, one `addBulk` per queue; entries sent in a batch go as
- * one job per batch (order-jobs.ts `batchJobId`). Returns false when Redis
- * refused (down, or the API is shutting down): the reconciler sends them
- * later, and a second add of the same job id is a no-op in BullMQ.
+ * Enqueues owed jobs, one `addBulk` per queue. Returns false when Redis refused
+ * (down, or the API is shutting down): the reconciler sends them later, and a
+ * second add of the same job id is a no-op in BullMQ.
  */
 export async function sendOwedJobs(queues: Queues, entries: readonly OwedEntry[], log?: Logger): Promise<boolean> {
   const byQueue = new Map<QueueName, Parameters<Queue['addBulk']>[0]>();
-  const batches = new Map<string, { queue: QueueName; name: string; members: OrderJobBatch['batch'] }>();
-  for (const { jobId, version, requestId, sentIn } of entries) {
-    const job = parseOrderJobId(jobId, version);
+  for (const { jobId, version, requestId, members } of entries) {
+    const job = jobOf(jobId, version, members);
     if (!job) {
       log?.error({ jobId }, 'owed job with an unknown id; the reconciler will not send it either');
       continue;
     }
-    const data = requestId ? { ...job.payload, requestId } : job.payload;
-    if (sentIn) {
-      const batch = batches.get(sentIn) ?? { queue: job.queue, name: job.name, members: [] };
-      batch.members.push({ ...data, jobId });
-      batches.set(sentIn, batch);
-      continue;
-    }
+    const payload = 'payload' in job ? job.payload : job.data;
+    const data = requestId ? { ...payload, requestId } : payload;
     byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), { name: job.name, data, opts: { jobId } }]);
-  }
-  for (const [jobId, { queue, name, members }] of batches) {
-    const data: OrderJobBatch = { batch: members };
-    byQueue.set(queue, [...(byQueue.get(queue) ?? []), { name, data, opts: { jobId } }]);
   }
   try {
     await Promise.all([...byQueue].map(([queue, jobs]) => queues[queue].addBulk(jobs)));
@@ -152,26 +153,23 @@ export async function reconcileOwedWork(
     .lean<OwedJobDoc[]>();
   const outcome: ReconcileOutcome = { owed: records.length, added: 0, retried: 0, abandoned: 0 };
   const due = records.flatMap((record) => {
-    const job = parseOrderJobId(record._id, record.version);
+    const job = jobOf(record._id, record.version, record.members);
     const dueAt = Math.max(new Date(record.dueAt).getTime(), new Date(record.createdAt).getTime() + settings.graceMs);
     return job && dueAt <= now ? [{ record, job }] : [];
   });
   if (!due.length) return outcome;
 
-  // Where each job is, in one pipelined round trip: its hash, and whether it sits in failed or
-  // completed; for a job sent in a batch, the batch job's too.
+  // Where each job is, in one pipelined round trip: its hash, and whether it sits in failed or completed.
   const pipeline = redis.pipeline();
   for (const { record, job } of due) {
     const queue = queues[job.queue];
-    for (const id of [record._id, record.sentIn ?? record._id]) {
-      pipeline.exists(queue.toKey(id));
-      pipeline.zscore(queue.toKey('failed'), id);
-      pipeline.zscore(queue.toKey('completed'), id);
-    }
+    pipeline.exists(queue.toKey(record._id));
+    pipeline.zscore(queue.toKey('failed'), record._id);
+    pipeline.zscore(queue.toKey('completed'), record._id);
   }
   const replies = (await pipeline.exec()) ?? [];
-  const placeAt = (at: number): JobPlace => {
-    const [exists, failed, completed] = replies.slice(at, at + 3).map(([error, value]) => {
+  const place = (i: number): JobPlace => {
+    const [exists, failed, completed] = replies.slice(i * 3, i * 3 + 3).map(([error, value]) => {
       if (error) throw error;
       return value;
     });
@@ -180,23 +178,42 @@ export async function reconcileOwedWork(
     if (completed !== null) return 'completed';
     return 'live';
   };
-  // A job whose batch is still live (waiting, running, or retrying the orders it has left) is
-  // live. Once the batch is over and the job is still owed, it goes alone, under its own id.
-  const place = (i: number): JobPlace => {
-    const own = placeAt(i * 6);
-    return own === 'missing' && placeAt(i * 6 + 3) === 'live' ? 'live' : own;
-  };
 
   const toAdd: OwedJobDoc[] = [];
   for (const [i, { record, job }] of due.entries()) {
     const where = place(i);
     // Old enough that its writer must be gone, and its change never landed: nothing will ever
-    // do it (a live job of it only retries until it fails).
-    if (now - new Date(record.createdAt).getTime() > settings.abandonMs && !(await changeLanded(record))) {
+    // do it (a live job of it only retries until it fails). A batch keeps the orders that landed.
+    const old = now - new Date(record.createdAt).getTime() > settings.abandonMs;
+    const landed = old ? await landedMembers(record) : undefined;
+    if (landed?.length === 0) {
       await OwedJob.deleteOne({ _id: record._id });
       await queues[job.queue].remove(record._id).catch(() => 0);
       log.warn({ jobId: record._id, version: record.version }, 'owed job dropped: its change never reached the order');
       outcome.abandoned++;
+      continue;
+    }
+    if (landed && record.members && landed.length < record.members.length) {
+      // The job first (a crash after this finds it missing and prunes again), then the record.
+      // A job running now cannot be removed: the next pass prunes it.
+      if (
+        !(await queues[job.queue].remove(record._id).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
+      const dropped = record.members.filter((member) => !landed.includes(member));
+      await OwedJob.updateOne(
+        { _id: record._id },
+        { $set: { members: landed, orderIds: landed.map((m) => new Types.ObjectId(m.orderId)) } },
+      );
+      log.warn(
+        { jobId: record._id, orders: dropped.map((m) => m.orderId) },
+        'orders dropped from an owed batch job: they were never written',
+      );
+      outcome.abandoned += dropped.length;
+      toAdd.push({ ...record, members: landed });
       continue;
     }
     if (where === 'live') continue;
@@ -222,6 +239,7 @@ export async function reconcileOwedWork(
       jobId: record._id,
       version: record.version,
       requestId: record.requestId,
+      members: record.members,
     }));
     if (await sendOwedJobs(queues, entries, log)) outcome.added = toAdd.length;
   }
@@ -229,10 +247,17 @@ export async function reconcileOwedWork(
   return outcome;
 }
 
+/** The orders of an owed job whose change landed: for a batch, those of its orders; else the one order, or none. */
+async function landedMembers(record: OwedJobDoc): Promise<OrderJobBatch['batch']> {
+  const members = record.members ?? [{ orderId: record.orderId.toHexString(), version: record.version }];
+  const landed = await Promise.all(members.map(({ orderId, version }) => changeLanded(orderId, version)));
+  return members.filter((_, i) => landed[i]);
+}
+
 /** True when the order has the version that owes the job, or a claim of it that its next writer will finish. */
-async function changeLanded(record: OwedJobDoc): Promise<boolean> {
-  const order = await Order.findById(record.orderId, { version: 1 }).lean<{ version: number }>();
-  if (order && order.version >= record.version) return true;
+async function changeLanded(orderId: string, version: number): Promise<boolean> {
+  const order = await Order.findById(orderId, { version: 1 }).lean<{ version: number }>();
+  if (order && order.version >= version) return true;
   if (!order) return false;
-  return (await OrderRevision.exists({ _id: revisionId(record.orderId.toHexString(), record.version) })) !== null;
+  return (await OrderRevision.exists({ _id: revisionId(orderId, version) })) !== null;
 }

@@ -22,6 +22,9 @@ export function orderBody(items: Array<{ productId: string; quantity: number }>,
 
 /** The ids of the jobs the given orders still owe (done work is struck off). */
 export async function owedJobsOf(orderIds: readonly string[]): Promise<string[]> {
-  const owed = await Promise.all(orderIds.map((orderId) => OwedJob.find({ orderId }, { _id: 1 }).lean()));
+  // A batch job's entry names all its orders in `orderIds`.
+  const owed = await Promise.all(
+    orderIds.map((orderId) => OwedJob.find({ $or: [{ orderId }, { orderIds: orderId }] }, { _id: 1 }).lean()),
+  );
   return owed.flat().map((job) => job._id);
 }
