@@ -84,7 +84,15 @@ export async function startBenchSystem(
     return json;
   }
 
+  // A bench stopped early (Ctrl-C, `timeout`) must not leave its servers running: FerretDB is
+  // detached, and left over it (and Redis, the API, the worker) takes CPU from whatever runs
+  // next, a CI run or the next bench.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  for (const signal of signals) process.once(signal, onSignal);
+
   async function stop() {
+    for (const signal of signals) process.off(signal, onSignal);
     await Promise.all([api.stop(), worker.stop()]);
     await Promise.all([mongo.stop(), redis.stop()]);
     rmSync(dir, { recursive: true, force: true });
