@@ -15,29 +15,10 @@ export type RedisRole = 'command' | 'blocking';
 
 const reconnect: RedisOptions['retryStrategy'] = (times) => Math.min(times * 200, 2_000);
 
-/**
- * `autoPipelining`: commands issued in the same tick of the event loop leave in one write
- * (ioredis `enableAutoPipelining`). Under load, concurrent requests each asking Redis for
- * a session, a rate limit or a cache entry then share a system call instead of making one
- * each (those writes were 13% of the API's CPU under the order bench). For the request
- * path's connection; not for BullMQ's, which blocks and runs MULTI.
- */
-export function createRedis(
-  url: string,
-  role: RedisRole,
-  log: Logger,
-  name: string = role,
-  { autoPipelining = false }: { autoPipelining?: boolean } = {},
-): Redis {
+export function createRedis(url: string, role: RedisRole, log: Logger, name: string = role): Redis {
   const options: RedisOptions =
     role === 'command'
-      ? {
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          connectTimeout: 2_000,
-          retryStrategy: reconnect,
-          enableAutoPipelining: autoPipelining,
-        }
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, retryStrategy: reconnect }
       : { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: reconnect };
   const client = new Redis(url, { ...options, connectionName: `orders:${name}`, lazyConnect: false });
   let down = false;
