@@ -52,14 +52,26 @@ export async function getJobStatus(queues: Queues, caller: Principal, jobId: str
   >();
   if (!order || !canSeeOrder(caller, order)) throw notFound();
 
-  const job = await queues[queue].getJob(jobId);
-  const status = job ? await toJobStatus(jobId, job, name, queue) : await statusWithoutJob(jobId, name, queue, payload);
+  const found = await queues[queue].getJob(jobId);
+  const state = found ? await found.getState() : undefined;
+  // Read again after its state: a job that finished between the two reads would otherwise be
+  // `completed` with the result it did not have yet (a state only moves forward).
+  const job = found && state === 'completed' ? ((await queues[queue].getJob(jobId)) ?? found) : found;
+  const status = job
+    ? await toJobStatus(jobId, job, name, queue, state)
+    : await statusWithoutJob(jobId, name, queue, payload);
   if (!status) throw notFound();
   return status;
 }
 
-async function toJobStatus(jobId: string, job: Job, name: OrderJobName, queue: keyof Queues): Promise<JobStatus> {
-  const state = STATES[await job.getState()] ?? 'unknown';
+async function toJobStatus(
+  jobId: string,
+  job: Job,
+  name: OrderJobName,
+  queue: keyof Queues,
+  read?: string,
+): Promise<JobStatus> {
+  const state = STATES[read ?? (await job.getState())] ?? 'unknown';
   return {
     id: jobId,
     queue,
