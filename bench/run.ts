@@ -617,6 +617,11 @@ function report(r: BackendResult): string {
     ...latencyCells(c),
   ];
   const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  // Met or missed only at the target's size; a smaller seed says so instead of "missed".
+  const atListSize = (ok: boolean) =>
+    settings.orders >= TARGETS.listOrders
+      ? met(ok)
+      : `not measured at that size${ok ? ' (under the limit at this one)' : ''}`;
   const sizeNote =
     settings.orders === TARGETS.listOrders ? '' : ` (measured at ${settings.orders.toLocaleString('en')} orders)`;
   return [
@@ -676,12 +681,12 @@ function report(r: BackendResult): string {
         [
           `list p95 < ${TARGETS.listP95} ms at ${TARGETS.listOrders.toLocaleString('en')} orders${sizeNote}`,
           `worst p95 ${ms(worstList.result.p95)} ms (${worstList.name.split(':')[0]})`,
-          met(worstList.result.p95 < TARGETS.listP95 && settings.orders >= TARGETS.listOrders),
+          atListSize(worstList.result.p95 < TARGETS.listP95),
         ],
         [
           `\`search=\` p95 < ${TARGETS.searchP95} ms (Redis search sets)${sizeNote}`,
           search ? `p95 ${ms(search.result.p95)} ms` : 'not run',
-          search ? met(search.result.p95 < TARGETS.searchP95 && settings.orders >= TARGETS.listOrders) : '–',
+          search ? atListSize(search.result.p95 < TARGETS.searchP95) : '–',
         ],
       ],
     ),
