@@ -88,7 +88,16 @@ export async function startBenchSystem(
   // detached, and left over it (and Redis, the API, the worker) takes CPU from whatever runs
   // next, a CI run or the next bench.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = () => void stop().finally(() => process.exit(130));
+  // At once and all together: a worker stuck on its jobs would hold up a graceful stop, and the
+  // process that sent the signal may not wait for it.
+  const onSignal = () => {
+    api.child.kill('SIGKILL');
+    worker.child.kill('SIGKILL');
+    void Promise.all([mongo.stop(), redis.stop()]).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
   for (const signal of signals) process.once(signal, onSignal);
 
   async function stop() {
