@@ -127,6 +127,7 @@ function prepareBuildDir(go, source, buildDir) {
   const replacements = {
     'resource.go': 'github.com/FerretDB/FerretDB/internal/util/resource/resource.go',
     'fsql-db.go': 'github.com/FerretDB/FerretDB/internal/util/fsql/db.go',
+    'sqlite-opendb.go': 'github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/pool/opendb.go',
   };
   for (const [file, target] of Object.entries(replacements)) {
     copyFileSync(join(source, 'overlay', file), join(buildDir, 'vendor', target));
