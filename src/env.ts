@@ -85,6 +85,12 @@ const VariablesSchema = z.object({
     .min(1, 'expected a number of jobs from 1 to 90')
     .max(90, 'expected a number of jobs from 1 to 90')
     .default(64),
+  WORKER_BATCHES_IN_FLIGHT: z.coerce
+    .number({ error: 'expected a number of batches from 1 to 4' })
+    .int('expected a number of batches from 1 to 4')
+    .min(1, 'expected a number of batches from 1 to 4')
+    .max(4, 'expected a number of batches from 1 to 4')
+    .default(2),
   WORKER_METRICS_PORT: port(0),
   ORDER_LEAD_TIME_DAYS: positiveInt(3, 'a positive number of days'),
   IDEMPOTENCY_TTL_HOURS: z.coerce

@@ -46,6 +46,8 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
   const owedIdOf = (job: Job) => (owedJobNames.has(job.name) && job.id ? [job.id] : []);
 
   // Kinds with `runMany`: the jobs that arrive while a batch runs go together into the next,
+  // with up to WORKER_BATCHES_IN_FLIGHT batches of a kind at once (one batch's order writes
+  // overlap the next one's stock work; each product's work holds only that product's lock),
   // and the batch strikes off the owed work of all its successes in one write. That write runs
   // while the next batch does (each job still waits for it before it completes): it is the
   // batch's last step and needs nothing of the next one.
@@ -57,21 +59,27 @@ export function startWorkers(config: Config, definitions: readonly JobDefinition
     if (!runMany) continue;
     batchers.set(
       definition,
-      batched(async (items: BatchItem[]) => {
-        const outcomes = await runMany(
-          items.map((item) => item.payload),
-          items.map((item) => item.job),
-        );
-        const settled = settleOwedJobs(
-          items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? item.owed : [])),
-        );
-        // Each job of the batch awaits it (and fails if it failed); this only keeps an
-        // unawaited rejection from reaching the process before they do.
-        settled.catch(() => undefined);
-        return outcomes.map((outcome): PromiseSettledResult<BatchDone> =>
-          outcome.status === 'fulfilled' ? { status: 'fulfilled', value: { result: outcome.value, settled } } : outcome,
-        );
-      }, config.WORKER_BATCH_SIZE),
+      batched(
+        async (items: BatchItem[]) => {
+          const outcomes = await runMany(
+            items.map((item) => item.payload),
+            items.map((item) => item.job),
+          );
+          const settled = settleOwedJobs(
+            items.flatMap((item, i) => (outcomes[i]?.status === 'fulfilled' ? item.owed : [])),
+          );
+          // Each job of the batch awaits it (and fails if it failed); this only keeps an
+          // unawaited rejection from reaching the process before they do.
+          settled.catch(() => undefined);
+          return outcomes.map((outcome): PromiseSettledResult<BatchDone> =>
+            outcome.status === 'fulfilled'
+              ? { status: 'fulfilled', value: { result: outcome.value, settled } }
+              : outcome,
+          );
+        },
+        config.WORKER_BATCH_SIZE,
+        config.WORKER_BATCHES_IN_FLIGHT,
+      ),
     );
   }
   const batchedQueues = new Set(definitions.filter((d) => d.runMany).map((d) => d.queue));

@@ -9,17 +9,22 @@
  *
  * `run` answers one outcome per item, in order, so one item's failure is its
  * own; if `run` itself throws, every item of the batch fails with it.
+ *
+ * Up to `inFlight` runs go on at once, each taking what has arrived when it
+ * starts: for runs whose stages wait on different things, so that one batch's
+ * last stage overlaps the next one's first.
  */
 export function batched<T, R>(
   run: (items: T[]) => Promise<Array<PromiseSettledResult<R>>>,
   maxBatch: number,
+  inFlight = 1,
 ): (item: T) => Promise<R> {
   type Entry = { item: T; resolve: (value: R) => void; reject: (error: unknown) => void };
   let pending: Entry[] = [];
-  let running = false;
+  let running = 0;
 
   async function drain() {
-    running = true;
+    running++;
     while (pending.length) {
       const batch = pending.slice(0, maxBatch);
       pending = pending.slice(maxBatch);
@@ -34,13 +39,13 @@ export function batched<T, R>(
         for (const entry of batch) entry.reject(error);
       }
     }
-    running = false;
+    running--;
   }
 
   return (item) =>
     new Promise<R>((resolve, reject) => {
       pending.push({ item, resolve, reject });
-      if (!running) void drain();
+      if (running < inFlight) void drain();
     });
 }
 
