@@ -53,15 +53,16 @@ export async function getJobStatus(queues: Queues, caller: Principal, jobId: str
   if (!order || !canSeeOrder(caller, order)) throw notFound();
 
   const found = await queues[queue].getJob(jobId);
-  const state = found ? await found.getState() : undefined;
+  if (!found) {
+    const status = await statusWithoutJob(jobId, name, queue, payload);
+    if (!status) throw notFound();
+    return status;
+  }
+  const state = await found.getState();
   // Read again after its state: a job that finished between the two reads would otherwise be
   // `completed` with the result it did not have yet (a state only moves forward).
-  const job = found && state === 'completed' ? ((await queues[queue].getJob(jobId)) ?? found) : found;
-  const status = job
-    ? await toJobStatus(jobId, job, name, queue, state)
-    : await statusWithoutJob(jobId, name, queue, payload);
-  if (!status) throw notFound();
-  return status;
+  const job = state === 'completed' ? ((await queues[queue].getJob(jobId)) ?? found) : found;
+  return toJobStatus(jobId, job, name, queue, state);
 }
 
 async function toJobStatus(
@@ -69,9 +70,10 @@ async function toJobStatus(
   job: Job,
   name: OrderJobName,
   queue: keyof Queues,
-  read?: string,
+  /** The job's state, read before `job` (see getJobStatus). */
+  read: string,
 ): Promise<JobStatus> {
-  const state = STATES[read ?? (await job.getState())] ?? 'unknown';
+  const state = STATES[read] ?? 'unknown';
   return {
     id: jobId,
     queue,
