@@ -112,6 +112,7 @@ export async function seedOrders(mongoUrl: string, options: SeedOptions) {
         id: customer,
         name: `Customer ${i % customers.length}`,
         email: `customer${i % customers.length}@seed.local`,
+        phone: `+91 90000 ${String(i % customers.length).padStart(5, '0')}`,
         deliveryAddress: `${i} Seed Street, Seedville`,
       },
       seller: { id: seller, name: `Seller ${i % sellers.length}` },
