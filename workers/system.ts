@@ -26,7 +26,7 @@ export interface WorkerSystem {
  */
 export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   useOrderIndexNamespace(config.QUEUE_PREFIX);
-  const redis = createRedis(config.REDIS_URL, 'command', log, 'worker-cache');
+  const redis = createRedis(config.REDIS_URL, 'command', log, 'worker-cache', { coalesceWrites: true });
   // Producers and the event publisher wait out a Redis outage instead of failing the job.
   const producer = createRedis(config.REDIS_URL, 'blocking', log, 'worker-producer');
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
