@@ -1,6 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { timingSafeEqual } from 'node:crypto';
 import { matchedRoutes } from 'hono/route';
 import type { Deps } from './deps.js';
@@ -19,7 +18,14 @@ import { usersRouter } from './features/users/users.handlers.js';
 import { webAppRouter } from './features/webapp/webapp.js';
 import { declaredBodyLimit } from './lib/body-limit.js';
 import { AppError } from './lib/errors.js';
-import { createRouter, handleError, problemResponse, type AppEnv } from './lib/http.js';
+import {
+  createRouter,
+  handleError,
+  problemResponse,
+  secureResponseHeaders,
+  setResponseHeaders,
+  type AppEnv,
+} from './lib/http.js';
 import { httpDuration, registry } from './lib/metrics.js';
 
 /** The feature routers mounted under `/api`, in one list so docs and tests can walk it. */
@@ -40,8 +46,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
 
   // A client's own id is kept only when short and of letters, digits, `-`, `_` and `=`; else one is made.
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
-  // nosniff, frame only from this origin, no referrer, and the rest of Hono's defaults.
-  app.use(secureHeaders());
+  // nosniff, frame only from this origin, no referrer, and the rest of Hono's `secureHeaders` defaults.
+  app.use(secureResponseHeaders());
   app.use(async (c, next) => {
     const log = deps.log.child({ requestId: c.get('requestId') });
     c.set('log', log);
@@ -66,15 +72,15 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
 
   // Everything under /api is someone's data (or depends on who asks): no shared or browser cache keeps it.
-  // Set before the handler, so a response made with `c.json` or `c.body` carries it from the
-  // start (a handler's own Cache-Control replaces it); only a Response a handler built itself
-  // gets it afterwards. Hono's `c.header` on a finished response copies the whole response into
-  // a new one (with @hono/node-server, a web Response and a body stream): that was 13% of the
-  // API's CPU under cached reads.
+  // Set before the handler (`setResponseHeaders`), so every response carries it unless the
+  // handler sends its own; under `app.request()` only a Response a handler built itself gets it
+  // afterwards. Hono's `c.header` on a finished response copies the whole response into a new
+  // one (with @hono/node-server, a web Response and a body stream): that was 13% of the API's
+  // CPU under cached reads.
   app.use('/api/*', async (c, next) => {
-    c.header('Cache-Control', 'no-store');
+    setResponseHeaders(c, NO_STORE);
     await next();
-    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+    if (!c.env?.outgoing && !c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   });
 
   app.use(
@@ -128,6 +134,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.onError(handleError);
   return app;
 }
+
+const NO_STORE = [['Cache-Control', 'no-store']] as const;
 
 /** A constant-time comparison of a Bearer header with the expected token. */
 function bearerMatches(header: string | undefined, expected: string): boolean {

@@ -56,6 +56,21 @@ describe('rate limits', () => {
     ).toBe(201);
   });
 
+  it('requests arriving together are each counted: of six at once against a limit of two, exactly two pass', async () => {
+    const product = await createProduct(http, seller);
+    const buyer = await registerCustomer(http);
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        http.post('/api/orders', orderBody([{ productId: product.id, quantity: 1 }]), { token: buyer.token }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 201, 429, 429, 429, 429]);
+    // Each passing one was told its own place in the window.
+    const remaining = responses.filter((r) => r.status === 201).map((r) => r.headers.get('ratelimit-remaining'));
+    expect(remaining.sort()).toEqual(['0', '1']);
+  });
+
   it('logins and registrations are limited per IP: once refused, every further attempt is refused', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {

@@ -121,9 +121,15 @@ export async function cachedOrders(redis: Redis, ids: readonly string[]): Promis
 }
 
 export async function cachedOrder(redis: Redis, id: string): Promise<PublicOrder | undefined> {
+  const raw = await cachedOrderJson(redis, id);
+  return raw ? (JSON.parse(raw) as PublicOrder) : undefined;
+}
+
+/** The cached order as the JSON text it is stored as (`JSON.stringify` of its public view). */
+export async function cachedOrderJson(redis: Redis, id: string): Promise<string | undefined> {
   const raw = await getOrUndefined(redis, key.order(id));
   cacheLookups.inc({ cache: 'order', result: raw ? 'hit' : 'miss' });
-  return raw ? (JSON.parse(raw) as PublicOrder) : undefined;
+  return raw;
 }
 
 /** Status and progress from their own keys (1 h), without the whole order. */

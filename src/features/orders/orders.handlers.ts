@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { allowRoles, createRouter, requireAuth, type AppEnv } from '../../lib/http.js';
+import { allowRoles, createRouter, jsonText, requireAuth, type AppEnv } from '../../lib/http.js';
 import { placeOrder } from './order-placement.js';
 import * as routes from './orders.routes.js';
 import {
   cancelOrder,
   confirmOrder,
-  getOrder,
+  getOrderJson,
   getProgress,
   getRemaining,
   listOrders,
@@ -44,7 +44,7 @@ export function ordersRouter({ config, tokens, redis, queues, log, limits }: Dep
   );
   router.openapi(routes.orderStatsRoute, async (c) => c.json(await statsFor(redis, c.get('principal')), 200));
   router.openapi(routes.getOrderRoute, async (c) =>
-    c.json(await getOrder(redis, c.get('principal'), c.req.valid('param').id), 200),
+    jsonText(c, await getOrderJson(redis, c.get('principal'), c.req.valid('param').id)),
   );
   router.openapi(routes.remainingRoute, async (c) =>
     c.json(await getRemaining(redis, c.get('principal'), c.req.valid('param').id), 200),
