@@ -49,15 +49,23 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   // nosniff, frame only from this origin, no referrer, and the rest of Hono's `secureHeaders` defaults.
   app.use(secureResponseHeaders());
   app.use(async (c, next) => {
-    const log = deps.log.child({ requestId: c.get('requestId') });
-    c.set('log', log);
+    c.set('baseLog', deps.log);
     const started = performance.now();
     await next();
     const ms = performance.now() - started;
     // The route pattern, not the path, so ids do not explode the label set.
     const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
     httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
-    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms) }, 'request');
+    deps.log.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(ms),
+      },
+      'request',
+    );
   });
 
   app.route('/', healthRouter(deps));

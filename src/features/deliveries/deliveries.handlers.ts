@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { allowRoles, createRouter, requireAuth, type AppEnv } from '../../lib/http.js';
+import { allowRoles, createRouter, requestLog, requireAuth, type AppEnv } from '../../lib/http.js';
 import { deliveriesToday } from './deliveries-today.js';
 import { createDelivery, listDeliveries, setDeliveryStatus } from './deliveries.service.js';
 import * as routes from './deliveries.routes.js';
@@ -8,7 +8,7 @@ import * as routes from './deliveries.routes.js';
 export function deliveriesRouter({ tokens, queues, redis, log }: Deps) {
   const ctx = { queues, redis, log };
   // Per request: its logger, and its id for the jobs its changes owe.
-  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: c.get('log'), requestId: c.get('requestId') });
+  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: requestLog(c), requestId: c.get('requestId') });
   const router = createRouter();
   // Per-route guards: these paths sit under /orders, whose router has guards of its own.
   const auth = requireAuth(tokens);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { allowRoles, createRouter, jsonText, requireAuth, type AppEnv } from '../../lib/http.js';
+import { allowRoles, createRouter, requestLog, jsonText, requireAuth, type AppEnv } from '../../lib/http.js';
 import { placeOrder } from './order-placement.js';
 import * as routes from './orders.routes.js';
 import {
@@ -17,7 +17,7 @@ import {
 export function ordersRouter({ config, tokens, redis, queues, log, limits }: Deps) {
   const ctx = { queues, redis, log };
   // Per request: its logger, and its id for the jobs its changes owe.
-  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: c.get('log'), requestId: c.get('requestId') });
+  const ctxOf = (c: Context<AppEnv>) => ({ ...ctx, log: requestLog(c), requestId: c.get('requestId') });
   const settings = { currency: config.CURRENCY, leadTimeDays: config.ORDER_LEAD_TIME_DAYS };
   const router = createRouter();
   router.use('/orders', requireAuth(tokens));
