@@ -132,6 +132,24 @@ export async function cachedOrderJson(redis: Redis, id: string): Promise<string 
   return raw;
 }
 
+// In JSON text a quote inside a string is escaped (`\"`), so these can only match an object's
+// key; the first match is the order's own, as every field before it is a string (order-view.ts).
+const CUSTOMER_ID = /"customer":\{"id":"([0-9a-f]{24})"/;
+const SELLER_ID = /"seller":\{"id":"([0-9a-f]{24})"/;
+
+/**
+ * Who owns a cached order, read from its JSON text (`cachedOrderJson`) without
+ * parsing it: parsing a whole order for the access check was 6% of the API's
+ * CPU under cached reads. Text of another shape is parsed.
+ */
+export function cachedOwners(raw: string): { customer: { id: string }; seller: { id: string } } {
+  const customer = CUSTOMER_ID.exec(raw)?.[1];
+  const seller = SELLER_ID.exec(raw)?.[1];
+  if (customer && seller) return { customer: { id: customer }, seller: { id: seller } };
+  const order = JSON.parse(raw) as PublicOrder;
+  return { customer: { id: order.customer.id }, seller: { id: order.seller.id } };
+}
+
 /** Status and progress from their own keys (1 h), without the whole order. */
 export async function cachedProgress(redis: Redis, id: string): Promise<ReturnType<typeof progressOf> | undefined> {
   try {
