@@ -63,18 +63,21 @@ class WindowCounts {
   private async flush(): Promise<void> {
     const batch = [...this.waiting];
     this.waiting = new Map();
-    const client = withLuaCommand(this.redis, 'countInWindow', COUNT_IN_WINDOW);
-    const pipeline = client.pipeline() as ReturnType<Redis['pipeline']> & Record<'countInWindow', LuaCommand>;
-    for (const [key, queue] of batch) pipeline.countInWindow(1, key, queue.length, this.windowMs);
     let replies: Array<[Error | null, unknown]>;
     try {
+      const client = withLuaCommand(this.redis, 'countInWindow', COUNT_IN_WINDOW);
+      const pipeline = client.pipeline() as ReturnType<Redis['pipeline']> & Record<'countInWindow', LuaCommand>;
+      for (const [key, queue] of batch) pipeline.countInWindow(1, key, queue.length, this.windowMs);
       replies = (await pipeline.exec()) ?? [];
     } catch (error) {
+      // Every waiter hears it (and lets its request through): nothing here may reject unheard.
       replies = batch.map(() => [error as Error, null]);
     }
     batch.forEach(([, queue], i) => {
       const [error, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
-      if (error) return queue.forEach((waiter) => waiter.reject(error));
+      if (error || !Array.isArray(reply)) {
+        return queue.forEach((waiter) => waiter.reject(error ?? new Error('unexpected reply from Redis')));
+      }
       const [total, msLeft] = reply as [number, number];
       const first = total - queue.length;
       queue.forEach((waiter, place) => waiter.resolve({ count: first + place + 1, msLeft }));
