@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, redisServer, type ManagedService } from '../scripts/embedded-services.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
 import { httpClient, type HttpClient } from './helpers/http.js';
+import { eventually } from './helpers/processes.js';
 import { createProduct, orderBody } from './helpers/orders.js';
 import { ADMIN, startTestApi, testConfig, type TestApi } from './helpers/system.js';
 
@@ -93,5 +94,11 @@ describe('rate limits', () => {
     } finally {
       await redis.start();
     }
+    // A restarted Redis has no scripts loaded: once the API has reconnected, requests are counted again.
+    await eventually(async () => {
+      const res = await http.get('/api/auth/me', { token: customer.token });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-limit')).not.toBeNull();
+    });
   });
 });
