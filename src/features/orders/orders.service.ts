@@ -139,14 +139,20 @@ export function statsFor(redis: Redis, caller: Principal) {
  */
 export async function getOrderJson(redis: Redis, caller: Principal, id: string): Promise<JsonText<PublicOrder>> {
   const raw = await cachedOrderJson(redis, id);
-  if (raw === undefined) return JSON.stringify(await getOrder(redis, caller, id));
+  if (!raw) return JSON.stringify(await getOrder(redis, caller, id, null));
   if (!canSeeOrder(caller, cachedOwners(raw))) throw notFound(id);
   return raw;
 }
 
 /** From the 5-minute cache when it holds the order, else MongoDB (which then refills it). */
-export async function getOrder(redis: Redis, caller: Principal, id: string): Promise<PublicOrder> {
-  let order = await cachedOrder(redis, id);
+export async function getOrder(
+  redis: Redis,
+  caller: Principal,
+  id: string,
+  /** What the cache held, when the caller looked already (null: nothing). */
+  cached?: PublicOrder | null,
+): Promise<PublicOrder> {
+  let order = cached === undefined ? await cachedOrder(redis, id) : cached;
   if (!order) {
     const doc = await Order.findById(id, VIEW_PROJECTION).lean<OrderDoc>();
     if (!doc) throw notFound(id);
