@@ -8,7 +8,12 @@ import { Notification, type NotificationDoc } from '../notifications/notificatio
 import { configuredEmailDefaults, emailChoicesOf } from './email-preferences.service.js';
 import { PendingSellerEmail, type PendingSellerEmailDoc } from './pending-seller-email.model.js';
 import { dropPendingSellerEmails } from './pending-seller-emails.js';
-import { SEND_SELLER_EMAIL, sellerEmailJobId, type SellerEmailJob } from './seller-email.service.js';
+import {
+  MAX_NOTIFICATIONS_PER_EMAIL,
+  SEND_SELLER_EMAIL,
+  sellerEmailJobId,
+  type SellerEmailJob,
+} from './seller-email.service.js';
 
 /**
  * The sweep: which sellers are owed an email now. It reads the pending
@@ -58,7 +63,9 @@ export async function sweepSellerEmails(ctx: SweepContext, now = Date.now()): Pr
   const bySeller = new Map<string, PendingSellerEmailDoc[]>();
   for (const entry of pending) {
     const sellerId = entry.sellerId.toHexString();
-    bySeller.set(sellerId, [...(bySeller.get(sellerId) ?? []), entry]);
+    const entries = bySeller.get(sellerId);
+    if (entries) entries.push(entry);
+    else bySeller.set(sellerId, [entry]);
   }
   const choices = await emailChoicesOf([...bySeller.keys()], configuredEmailDefaults(ctx.config));
   const drop: Types.ObjectId[] = [];
@@ -89,12 +96,14 @@ export async function sweepSellerEmails(ctx: SweepContext, now = Date.now()): Pr
             new Date(a.notifiedAt).getTime() - new Date(b.notifiedAt).getTime() ||
             a._id.toHexString().localeCompare(b._id.toHexString()),
         );
-      drop.push(...entries.filter((entry) => !unseen.includes(entry)).map((entry) => entry._id));
+      const kept = new Set(unseen);
+      drop.push(...entries.filter((entry) => !kept.has(entry)).map((entry) => entry._id));
       if (unseen.length && oldEnough(unseen[0]!)) {
         jobs.push({
           sellerId,
           emailId: unseen[0]!._id.toHexString(),
-          notificationIds: unseen.map((entry) => entry._id.toHexString()),
+          // The oldest first; a job over the schema's limit would fail for good, and its entries never drain.
+          notificationIds: unseen.slice(0, MAX_NOTIFICATIONS_PER_EMAIL).map((entry) => entry._id.toHexString()),
         });
       }
     }

@@ -45,11 +45,14 @@ import {
 
 const ObjectIdHex = z.string().regex(/^[0-9a-f]{24}$/);
 
+/** Orders one email lists at most; a seller with more unseen gets the rest in the next one. */
+export const MAX_NOTIFICATIONS_PER_EMAIL = 5_000;
+
 export const SellerEmailJobSchema = z.object({
   sellerId: ObjectIdHex,
   /** The id of the oldest notification the email lists; names the email and its job. */
   emailId: ObjectIdHex,
-  notificationIds: z.array(ObjectIdHex).min(1).max(5_000),
+  notificationIds: z.array(ObjectIdHex).min(1).max(MAX_NOTIFICATIONS_PER_EMAIL),
 });
 export type SellerEmailJob = z.infer<typeof SellerEmailJobSchema>;
 
