@@ -1,7 +1,8 @@
 /**
  * Group commit: callers hand in items and wait for their own outcome; the
- * first item is run at once, and the items that arrive while a run is going on
- * go together into the next one. No timer: at low load a batch is one item and
+ * first item is run as soon as the current task is done (so the items one
+ * caller hands in together, such as a batch job's orders, run together), and
+ * the items that arrive while a run is going on go together into the next one. No timer: at low load a batch is one item and
  * adds no latency; under load a batch holds what arrived during one run (up to
  * `maxBatch`), so the database sees one command where it would have seen many.
  * Written here because it is a dozen lines, and the libraries that batch
@@ -23,8 +24,8 @@ export function batched<T, R>(
   let pending: Entry[] = [];
   let running = 0;
 
+  /** Runs batches while items wait; its slot in `running` was taken by whoever started it. */
   async function drain() {
-    running++;
     while (pending.length) {
       const batch = pending.slice(0, maxBatch);
       pending = pending.slice(maxBatch);
@@ -45,7 +46,10 @@ export function batched<T, R>(
   return (item) =>
     new Promise<R>((resolve, reject) => {
       pending.push({ item, resolve, reject });
-      if (running < inFlight) void drain();
+      if (running < inFlight) {
+        running++;
+        queueMicrotask(() => void drain());
+      }
     });
 }
 

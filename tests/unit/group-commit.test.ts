@@ -55,4 +55,13 @@ describe('batched', () => {
     expect(await Promise.all(all)).toEqual([10, 20, 30, 40]);
     expect(most()).toBe(2);
   });
+
+  it("items handed in together (a batch job's orders) run together, even with runs to spare", async () => {
+    const { add, runs, releases } = gated(2);
+    const all = [1, 2, 3, 4, 5].map((n) => add(n));
+    await tick();
+    expect(runs).toEqual([[1, 2, 3, 4, 5]]);
+    releases.shift()!();
+    expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50]);
+  });
 });
