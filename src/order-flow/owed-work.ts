@@ -195,10 +195,11 @@ export async function reconcileOwedWork(
     }
     if (landed && record.members && landed.length < record.members.length) {
       // The job first (a crash after this finds it missing and prunes again), then the record.
-      // A job running now cannot be removed: the next pass prunes it.
+      // A job running now cannot be removed (BullMQ answers 0 for a locked job; 1 once it is
+      // gone, or was not there): the next pass prunes it.
       if (
         !(await queues[job.queue].remove(record._id).then(
-          () => true,
+          (removed) => removed === 1,
           () => false,
         ))
       )
