@@ -131,13 +131,18 @@ async function recordMoves(
 
 /** Undoes a batch that named its moves and may have recorded them, but did not change the stock. */
 async function undoIntended(productId: Types.ObjectId, intended: IntendedMoves): Promise<void> {
-  // One delete statement per record, by `_id` (the filter FerretDB serves from its index) and
-  // tag (a record of the same move by an earlier, finished run stays).
-  for (let start = 0; start < intended.ids.length; start += MAX_WRITE_STATEMENTS) {
+  // Only the records this batch made (tagged with it): a record of the same move by an earlier,
+  // finished run stays. Read by `_id`, then deleted by `lockedWriteFilter` (under the product's
+  // lock): a delete filtered on the tag as well would scan the whole ledger on FerretDB, per record.
+  const records = await Promise.all(
+    intended.ids.map((id) => InventoryMove.findById(id, { batch: 1 }).lean<Pick<InventoryMoveDoc, 'batch'>>()),
+  );
+  const ours = intended.ids.filter((_, i) => records[i]?.batch === intended.batch);
+  for (let start = 0; start < ours.length; start += MAX_WRITE_STATEMENTS) {
     await InventoryMove.bulkWrite(
-      intended.ids
+      ours
         .slice(start, start + MAX_WRITE_STATEMENTS)
-        .map((id) => ({ deleteOne: { filter: { _id: id, batch: intended.batch } } })),
+        .map((id) => ({ deleteOne: { filter: lockedWriteFilter(id, { batch: intended.batch }) } })),
       { ordered: false },
     );
   }
