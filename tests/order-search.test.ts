@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListOrdersQuerySchema } from '../src/features/orders/orders.schemas.js';
-import { indexOrder, orderIndexKeys, rebuildOrderIndex } from '../src/order-flow/order-index.js';
+import { indexOrder, orderIndexKeys, rebuildOrderIndex, searchPrefix } from '../src/order-flow/order-index.js';
 import { daysOf, searchFromIndex, searchLimits } from '../src/order-flow/order-search.js';
 import { Order } from '../src/order-flow/order.model.js';
 import { newOrderNumber } from '../src/features/orders/order-numbers.js';
@@ -382,12 +382,17 @@ describe('search from the index', () => {
       [admin, { sellerId: sellers[2]!.id }],
     ];
     await checkAll(matrix([...texts.number, ...texts.other], wide), 'index');
-    // Which way each was answered: staff's one word is read from the word's sets as a stream.
+    // Every scratch set of those searches is gone.
+    expect(await redis.keys(`${searchPrefix()}tmp:*`)).toEqual([]);
+    // Which way each was answered: staff's one word is read from the word's sets as a stream, and
+    // words intersected (with each other, or with a caller's own orders) from those intersections,
+    // one per status; sorted otherwise, every match is collected.
     const via = async (actor: Actor, q: Record<string, string>) => (await fromIndex(actor, q))?.via;
     expect(await via(admin, { search: 'kumar' })).toBe('stream');
     expect(await via(admin, { search: 'kumar', sort: 'totalAmount' })).toBe('collected');
-    expect(await via(admin, { search: 'ravi kumar' })).toBe('collected');
-    expect(await via(customers[0]!, { search: 'kumar' })).toBe('collected');
+    expect(await via(admin, { search: 'ravi kumar' })).toBe('stream');
+    expect(await via(customers[0]!, { search: 'kumar' })).toBe('stream');
+    expect(await via(customers[0]!, { search: 'kumar', paymentStatus: 'unpaid' })).toBe('collected');
     expect(await via(admin, { search: texts.number[8]! })).toBe('collected');
     // A few by hand, in case the model and the index share a mistake.
     const names = async (text: string, actor = admin) =>

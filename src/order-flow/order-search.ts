@@ -81,7 +81,10 @@ import type { OrderDoc } from './order.model.js';
  *   amount and sets per payment status, walked in that order, would bound it.
  *   Sellers and customers pay for their own matches only.
  * Scratch sets are per request (`{ns}:index:search:tmp:*`), deleted at the end
- * and expiring in a minute if the request dies.
+ * and expiring in a minute if the request dies. Name words intersected with a
+ * scope (a seller's word search) are kept one set per status and read as a
+ * stream, like a single word for staff: folding them into one set re-copied it
+ * once per status (a seller's word search at 100,000 orders: p95 51 ms).
  */
 
 /**
@@ -415,6 +418,11 @@ if redis.call('EXISTS', spec.ready) == 0 then return false end
 redis.call('DEL', tmp)
 local stream
 local walks = {}
+-- Sets made for this call alone (a stream's keys), deleted before it returns.
+local scratch = {}
+local function dropScratch()
+  if #scratch > 0 then redis.call('DEL', unpack(scratch)) end
+end
 local function lexCount(key, prefix)
   return redis.call('ZLEXCOUNT', key, '[' .. prefix, '[' .. prefix .. '\\255')
 end
@@ -500,7 +508,22 @@ if #spec.words > 0 then
     if not missing then
       if status[2] ~= '' then keys[#keys + 1] = status[2] end
       for _, also in ipairs(spec.also) do keys[#keys + 1] = also end
-      if #keys == 1 then singles[#singles + 1] = keys[1] else intersect(keys) end
+      if #keys == 1 then
+        singles[#singles + 1] = keys[1]
+      elseif spec.stream and not stream then
+        -- Kept apart (one per status, so disjoint) and read as a stream: folding each into tmp
+        -- re-copied tmp once per status, most of a seller's word search.
+        local key = tmp .. ':w' .. (#scratch + 1)
+        local args = { key, #keys }
+        for _, k in ipairs(keys) do args[#args + 1] = k end
+        args[#args + 1] = 'AGGREGATE'
+        args[#args + 1] = 'MAX'
+        redis.call('ZINTERSTORE', unpack(args))
+        scratch[#scratch + 1] = key
+        singles[#singles + 1] = key
+      else
+        intersect(keys)
+      end
     end
   end
   if #singles > 0 then
@@ -524,6 +547,7 @@ if #walks > 0 then
     end
     redis.call('DEL', part)
   end
+  dropScratch()
   redis.call('PEXPIRE', tmp, 60000)
   return cjson.encode({ walks = walks })
 end
@@ -548,6 +572,7 @@ else
   extra = redis.call('ZRANGE', tmp, 0, need - 1, 'WITHSCORES')
 end
 redis.call('DEL', tmp)
+dropScratch()
 return cjson.encode({ total = total, slices = slices, exclude = stream.exclude, extra = extra })`;
 
 // ARGV[2..4]: lex key, prefix, offset. Adds the next chunk; returns how many members it read.
@@ -678,7 +703,8 @@ export async function searchFromIndex(
     entries.sort((a, b) => sign * (a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
     return { ids: entries.slice(offset, offset + query.limit).map((e) => e.id), total: Number(reply.total), via };
   } catch {
-    redis.del(spec.tmp, `${spec.tmp}:part`).catch(() => undefined);
+    const scratch = spec.statuses.map((_, i) => `${spec.tmp}:w${i + 1}`);
+    redis.del(spec.tmp, `${spec.tmp}:part`, ...scratch).catch(() => undefined);
     return undefined;
   }
 }
