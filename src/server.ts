@@ -34,7 +34,7 @@ export interface ApiServer {
 export async function startApiServer(config: Config, log = createLogger(config.LOG_LEVEL, 'api')): Promise<ApiServer> {
   useOrderIndexNamespace(config.QUEUE_PREFIX);
   const redis = createRedis(config.REDIS_URL, 'command', log, 'api', { coalesceWrites: true });
-  const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues');
+  const queueConnection = createRedis(config.REDIS_URL, 'command', log, 'api-queues', { coalesceWrites: true });
   const queues = createQueues(queueConnection, config.QUEUE_PREFIX, log);
   const tokens = new SessionService(new TokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN), redis);
   const startup = { done: false };

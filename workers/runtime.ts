@@ -41,7 +41,7 @@ export function assertOwedJobsHandled(definitions: readonly JobDefinition[]): vo
 export function startWorkers(config: Config, definitions: readonly JobDefinition[], log: Logger): WorkerPool {
   assertOwedJobsHandled(definitions);
   const table = buildJobTable(definitions);
-  const connection = createRedis(config.REDIS_URL, 'blocking', log, 'worker');
+  const connection = createRedis(config.REDIS_URL, 'blocking', log, 'worker', { coalesceWrites: true });
   const owedJobNames = new Set<string>(ORDER_JOB_NAMES);
   const owedIdOf = (job: Job) => (owedJobNames.has(job.name) && job.id ? [job.id] : []);
 

@@ -28,7 +28,7 @@ export function startWorkerSystem(config: Config, log: Logger): WorkerSystem {
   useOrderIndexNamespace(config.QUEUE_PREFIX);
   const redis = createRedis(config.REDIS_URL, 'command', log, 'worker-cache', { coalesceWrites: true });
   // Producers and the event publisher wait out a Redis outage instead of failing the job.
-  const producer = createRedis(config.REDIS_URL, 'blocking', log, 'worker-producer');
+  const producer = createRedis(config.REDIS_URL, 'blocking', log, 'worker-producer', { coalesceWrites: true });
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
   const ctx: WorkerContext = { config, log, queues, redis, events: new EventPublisher(producer) };
   const pool = startWorkers(config, jobDefinitions(ctx), log);
