@@ -759,12 +759,28 @@ const ORDER_FIELDS = {
   createdAt: 1,
 } as const;
 
+/**
+ * The orders with their inventory outcomes merged in: the worker records a
+ * reduction's outcome in `inventoryoutcomes` (order-flow/inventory-outcome.ts),
+ * and the order says `pending` until its next write.
+ */
+async function ordersWithOutcomes(db: Db, projection: Record<string, 1>) {
+  const [orders, outcomes] = await Promise.all([
+    db.collection('orders').find({}, { projection }).toArray(),
+    db.collection('inventoryoutcomes').find({}).toArray(),
+  ]);
+  const byOrder = new Map(outcomes.map((o) => [idOf(o._id), o]));
+  return orders.map((order) => {
+    const outcome = byOrder.get(idOf(order._id));
+    return order.inventoryStatus === 'pending' && outcome
+      ? { ...order, inventoryStatus: outcome.status, shortItems: outcome.shortItems }
+      : order;
+  });
+}
+
 async function unsettled(db: Db) {
   const owed = await db.collection('owedjobs').find({}).toArray();
-  const orders = await db
-    .collection('orders')
-    .find({}, { projection: { status: 1, inventoryStatus: 1 } })
-    .toArray();
+  const orders = await ordersWithOutcomes(db, { status: 1, inventoryStatus: 1 });
   const pending = orders.filter((o) => o.inventoryStatus === 'pending');
   const notRestored = orders.filter((o) => o.status === 'cancelled' && o.inventoryStatus !== 'restored');
   return { owed, orders: orders.length, pending, notRestored };
@@ -886,7 +902,7 @@ async function buildReport(
   timing: { loadMs: number; drainMs: number; runMs: number },
 ): Promise<{ markdown: string; problems: string[] }> {
   const problems: string[] = [];
-  const orders = await db.collection('orders').find({}, { projection: ORDER_FIELDS }).toArray();
+  const orders = await ordersWithOutcomes(db, ORDER_FIELDS);
   const notifications = await db
     .collection('notifications')
     .find({ type: 'order_notification' }, { projection: { orderId: 1, recipientId: 1, createdAt: 1 } })
@@ -1066,11 +1082,18 @@ async function buildReport(
     const taken = (order.items as Array<{ productId: unknown; quantity: number }>).filter(
       (it) => !short.has(idOf(it.productId)),
     );
+    // A short line a retry took after a restock is given back at once (inventory.service.ts).
+    const givenBack = new Set(restoredLines.map((m) => idOf(m.productId)).filter((p) => short.has(p)));
     const expectReduced =
       order.inventoryStatus === 'pending' ? [] : taken.map((it) => `${idOf(it.productId)}:${it.quantity}`).sort();
-    const gotReduced = reducedLines.map((m) => `${idOf(m.productId)}:${m.quantity}`).sort();
+    const gotReduced = reducedLines
+      .filter((m) => !givenBack.has(idOf(m.productId)))
+      .map((m) => `${idOf(m.productId)}:${m.quantity}`)
+      .sort();
     const restoreOk =
-      order.inventoryStatus === 'restored' ? restoredLines.length === reducedLines.length : restoredLines.length === 0;
+      order.inventoryStatus === 'restored'
+        ? restoredLines.length === reducedLines.length
+        : restoredLines.length === givenBack.size;
     if (order.inventoryStatus !== 'pending' && (expectReduced.join() !== gotReduced.join() || !restoreOk)) {
       ledgerMismatches.push(
         `${id} (${order.status}/${order.inventoryStatus}): reduced ${gotReduced.join(' ')}, restored ${restoredLines.length}`,

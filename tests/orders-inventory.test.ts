@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Product } from '../src/features/catalog/product.model.js';
 import {
@@ -12,6 +13,7 @@ import { InventoryMove } from '../src/features/inventory/inventory-move.model.js
 import { orderCacheKeys } from '../src/order-flow/order-cache.js';
 import { OrderRevision, revisionId } from '../src/order-flow/order-revision.model.js';
 import { Order } from '../src/order-flow/order.model.js';
+import { InventoryOutcome, readOrder, recordInventoryOutcomes } from '../src/order-flow/inventory-outcome.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { EventPublisher } from '../src/lib/events.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -53,6 +55,12 @@ afterAll(async () => {
 
 const stockOf = async (id: string) => (await Product.findById(id).lean())!.stock;
 
+/** What a run that took `quantity` of a product for an order and recorded the move leaves. */
+async function earlierRunTook(orderId: string, productId: string, quantity: number) {
+  await Product.updateOne({ _id: productId }, { $inc: { stock: -quantity } });
+  await InventoryMove.create({ _id: `reduce:${orderId}:${productId}`, kind: 'reduce', orderId, productId, quantity });
+}
+
 /** Places an order over HTTP; no worker runs in this part, so its jobs wait in Redis. */
 async function placeOrder(items: Array<{ productId: string; quantity: number }>) {
   const res = await http.post('/api/orders', orderBody(items), { token: customer.token });
@@ -74,7 +82,7 @@ describe('inventory moves exactly once per order and product', () => {
     await Promise.all(Array.from({ length: 5 }, () => reduceInventoryForOrder(ctx, orderId, log)));
 
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([7, 5]);
-    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('reduced');
+    expect((await readOrder(orderId))!.inventoryStatus).toBe('reduced');
   });
 
   it('five copies of a fresh reduce running at once change stock once', async () => {
@@ -94,7 +102,7 @@ describe('inventory moves exactly once per order and product', () => {
     const order = (await Order.findById(orderId).lean())!;
     // The first step of the job, then the "crash": the order still says pending.
     await applyReduction(ctx.redis, orderId, order.items[0]!);
-    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('pending');
+    expect((await readOrder(orderId))!.inventoryStatus).toBe('pending');
 
     await reduceInventoryForOrder(ctx, orderId, log);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([9, 8]);
@@ -112,7 +120,7 @@ describe('inventory moves exactly once per order and product', () => {
     await restoreInventoryForOrder(ctx, orderId, log);
 
     expect(await stockOf(a.id)).toBe(10);
-    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('restored');
+    expect((await readOrder(orderId))!.inventoryStatus).toBe('restored');
   });
 
   it('a restore that runs before the reduction finished waits (retries) instead of missing it', async () => {
@@ -131,7 +139,7 @@ describe('inventory moves exactly once per order and product', () => {
     const second = await placeOrder([{ productId: a.id, quantity: 2 }]);
     await reduceInventoryForOrder(ctx, first, log);
     await reduceInventoryForOrder(ctx, second, log);
-    const shortOrder = (await Order.findById(second).lean())!;
+    const shortOrder = (await readOrder(second))!;
     expect(shortOrder.inventoryStatus).toBe('short');
     expect(shortOrder.shortItems.map((s) => [String(s.productId), s.requested, s.available])).toEqual([[a.id, 2, 0]]);
     expect(await stockOf(a.id)).toBe(0);
@@ -178,7 +186,7 @@ describe('the stock ledger', () => {
     expect(await stockOf(a.id)).toBe(6);
     expect(await InventoryMove.exists({ _id: move.id })).not.toBeNull();
     expect((await Product.findById(a.id).select('+pendingMove').lean())!.pendingMove).toBeUndefined();
-    expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('reduced');
+    expect((await readOrder(orderId))!.inventoryStatus).toBe('reduced');
   });
 
   it("another order's move finishes a dead writer's move first, so neither is lost nor doubled", async () => {
@@ -219,11 +227,11 @@ describe('under load, with real workers', () => {
     expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
     const placed = results.filter((r) => r.status === 201).map((r) => r.body.orders[0].id as string);
 
+    const stored = () => Promise.all(placed.map(async (id) => (await readOrder(id))!));
     await eventually(async () => {
-      const orders = await Order.find({ _id: { $in: placed } }).lean();
-      expect(orders.filter((o) => o.inventoryStatus === 'pending')).toHaveLength(0);
+      expect((await stored()).filter((o) => o.inventoryStatus === 'pending')).toHaveLength(0);
     }, 60_000);
-    const orders = await Order.find({ _id: { $in: placed } }).lean();
+    const orders = await stored();
     const reduced = orders.filter((o) => o.inventoryStatus === 'reduced').length;
     const left = await stockOf(p.id);
     expect(left).toBeGreaterThanOrEqual(0);
@@ -264,8 +272,7 @@ describe('many orders reduced in one batch', () => {
     );
     expect(outcomes.map((o) => o.status)).toEqual(ids.map(() => 'fulfilled'));
   };
-  const statuses = async (ids: string[]) =>
-    Promise.all(ids.map(async (id) => (await Order.findById(id).lean())!.inventoryStatus));
+  const statuses = async (ids: string[]) => Promise.all(ids.map(async (id) => (await readOrder(id))!.inventoryStatus));
 
   it('a batch in which the stock runs out: the first orders are reduced, the rest short, the stock ends at zero', async () => {
     const scarce = await createProduct(http, seller, { stock: 7 });
@@ -284,7 +291,7 @@ describe('many orders reduced in one batch', () => {
     expect(await statuses(ids)).toEqual([...Array(7).fill('reduced'), 'short', 'short', 'short']);
     expect(await stockOf(scarce.id)).toBe(0);
     expect(await stockOf(plenty.id)).toBe(98);
-    const last = (await Order.findById(ids[9]).lean())!;
+    const last = (await readOrder(ids[9]!))!;
     expect(last.shortItems.map((s) => [String(s.productId), s.requested, s.available])).toEqual([[scarce.id, 1, 0]]);
     expect(await InventoryMove.countDocuments({ productId: scarce.id, kind: 'reduce' })).toBe(7);
     expect(await InventoryMove.countDocuments({ productId: plenty.id, kind: 'reduce' })).toBe(1);
@@ -294,19 +301,42 @@ describe('many orders reduced in one batch', () => {
     const a = await createProduct(http, seller, { stock: 2 });
     const orderId = await placeOrder([{ productId: a.id, quantity: 2 }]);
     // The earlier run took the stock and recorded the move, then died before the order said so.
-    await Product.updateOne({ _id: a.id }, { $inc: { stock: -2 } });
-    await InventoryMove.create({
-      _id: `reduce:${orderId}:${a.id}`,
-      kind: 'reduce',
-      orderId,
-      productId: a.id,
-      quantity: 2,
-    });
+    await earlierRunTook(orderId, a.id, 2);
 
     await reduceAll([orderId]);
-    const order = (await Order.findById(orderId).lean())!;
+    const order = (await readOrder(orderId))!;
     expect([order.inventoryStatus, order.shortItems]).toEqual(['reduced', []]);
     expect(await stockOf(a.id)).toBe(0);
+  });
+
+  it('a retry that finds stock for a line the recorded outcome says was short gives it back: the outcome stands', async () => {
+    const a = await createProduct(http, seller, { stock: 5 });
+    const b = await createProduct(http, seller, { stock: 5 });
+    const orderId = await placeOrder([
+      { productId: a.id, quantity: 2 },
+      { productId: b.id, quantity: 2 },
+    ]);
+    // The earlier run took a's stock, found b's gone (sold meanwhile), recorded `short` and died
+    // before caching it: the cache still says pending. Then b was restocked.
+    await earlierRunTook(orderId, a.id, 2);
+    await recordInventoryOutcomes([
+      { orderId, shortItems: [{ productId: new Types.ObjectId(b.id), requested: 2, available: 0 }] },
+    ]);
+
+    await reduceAll([orderId]);
+    await reduceAll([orderId]);
+    const order = (await readOrder(orderId))!;
+    expect([order.inventoryStatus, order.shortItems.map((s) => String(s.productId))]).toEqual(['short', [b.id]]);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([3, 5]);
+    // b's take went back as a restore move: a later cancel gives back a alone.
+    expect((await InventoryMove.find({ orderId }).lean()).map((m) => m._id).sort()).toEqual(
+      [`reduce:${orderId}:${a.id}`, `reduce:${orderId}:${b.id}`, `restore:${orderId}:${b.id}`].sort(),
+    );
+    expect(await http.request('DELETE', `/api/orders/${orderId}`, { token: customer.token })).toMatchObject({
+      status: 200,
+    });
+    await restoreInventoryForOrder(ctx, orderId, log);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([5, 5]);
   });
 
   it('a batch decided on cached orders that are behind the database: the newer change is kept', async () => {
@@ -322,14 +352,15 @@ describe('many orders reduced in one batch', () => {
     await Order.collection.updateOne({ _id: new Order({ _id: ids[0] })._id }, { $set: set });
 
     await reduceAll(ids);
-    const [first, second] = await Promise.all(ids.map((id) => Order.findById(id).lean()));
+    // The outcome is a record of its own: the order keeps its version and the other writer's change.
+    const [first, second] = await Promise.all(ids.map((id) => readOrder(id)));
     expect([first!.status, first!.cancelReason, first!.inventoryStatus, first!.version]).toEqual([
       'cancelled',
       'changed my mind',
       'reduced',
-      3,
+      2,
     ]);
-    expect([second!.inventoryStatus, second!.version]).toEqual(['reduced', 2]);
+    expect([second!.inventoryStatus, second!.version]).toEqual(['reduced', 1]);
     expect(await stockOf(a.id)).toBe(8);
   });
 
@@ -387,13 +418,10 @@ describe('many orders reduced in one batch', () => {
     expect((await Product.findById(a.id).select('+pendingMoves').lean())!.pendingMoves).toBeUndefined();
     expect(await statuses(ids)).toEqual(['reduced', 'reduced', 'reduced']);
 
-    // Died after its records but before the orders said so (before claiming their version, and
-    // with the order caches gone with Redis): the retry moves nothing again.
-    await Order.collection.updateMany(
-      { _id: { $in: ids.map((id) => new Order({ _id: id })._id) } },
-      { $set: { inventoryStatus: 'pending', version: 1 } },
-    );
-    await OrderRevision.deleteMany({ _id: { $in: ids.map((id) => revisionId(id, 2)) } });
+    // Died after its records but before recording the orders' outcomes (and with the order caches
+    // gone with Redis): the retry moves nothing again.
+    await InventoryOutcome.deleteMany({ _id: { $in: ids } });
+    expect(await statuses(ids)).toEqual(['pending', 'pending', 'pending']);
     await ctx.redis.del(...ids.flatMap((id) => [orderCacheKeys.order(id), orderCacheKeys.version(id)]));
     await reduceAll(ids);
     await reduceAll(ids);

@@ -9,6 +9,7 @@ import { httpClient, type HttpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
+import { readOrder } from '../src/order-flow/inventory-outcome.js';
 
 let api: TestApi;
 let workers: WorkerSystem;
@@ -56,7 +57,7 @@ async function stockOf(productId: string) {
 }
 
 async function inventoryStatusOf(orderId: string) {
-  return (await Order.findById(orderId).lean())!.inventoryStatus;
+  return (await readOrder(orderId))!.inventoryStatus;
 }
 
 /**
@@ -248,7 +249,15 @@ describe('PUT /api/orders/:id/status', () => {
       const { order } = await placedOrder();
       const res = await put(`/api/orders/${order.id}/status`, actor.token, { status: 'confirmed' });
       expect(res.status, actor.role).toBe(200);
-      expect(res.body).toMatchObject({ id: order.id, status: 'confirmed', version: order.version + 2 });
+      // The reduction's outcome is recorded beside the order (no version of its own), and folded
+      // into it by this write.
+      expect(res.body).toMatchObject({
+        id: order.id,
+        status: 'confirmed',
+        inventoryStatus: 'reduced',
+        version: order.version + 1,
+      });
+      expect((await Order.findById(order.id).lean())!.inventoryStatus).toBe('reduced');
       const read = await http.get(`/api/orders/${order.id}/progress`, { token: customer.token });
       expect(read.body).toEqual({ orderId: order.id, progress: 0, status: 'confirmed' });
     }

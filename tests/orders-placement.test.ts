@@ -11,6 +11,7 @@ import { httpClient, type HttpClient } from './helpers/http.js';
 import { address, createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, type TestApi } from './helpers/system.js';
+import { readOrder } from '../src/order-flow/inventory-outcome.js';
 
 let api: TestApi;
 let workers: WorkerSystem;
@@ -92,7 +93,8 @@ describe('placing an order', () => {
         [pepper.id]: 2,
       });
       const stored = await Order.find({ checkoutId }).lean();
-      expect(stored.map((o) => o.inventoryStatus)).toEqual(['reduced', 'reduced']);
+      const withOutcomes = await Promise.all(stored.map((o) => readOrder(o._id)));
+      expect(withOutcomes.map((o) => o!.inventoryStatus)).toEqual(['reduced', 'reduced']);
       expect(await owedJobsOf(stored.map((o) => o._id.toHexString()))).toEqual([]);
       expect(
         await Notification.countDocuments({ type: 'order_notification', orderId: { $in: stored.map((o) => o._id) } }),

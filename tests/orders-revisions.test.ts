@@ -3,16 +3,12 @@ import { OrderRevision, revisionId } from '../src/order-flow/order-revision.mode
 import {
   ChangeNotLanded,
   changeOrder,
-  changeOrders,
   readLandedOrder,
-  type ChangeOutcome,
   type OrderWriteContext,
 } from '../src/order-flow/order-writes.js';
 import { Order } from '../src/order-flow/order.model.js';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { AppError } from '../src/lib/errors.js';
-import { lockKeys, withLock } from '../src/lib/locks.js';
-import { sleep } from '../src/lib/async.js';
 import { createLogger } from '../src/lib/logger.js';
 import { closeRedis, createRedis } from '../src/lib/redis.js';
 import { createActor, loginAdmin, registerCustomer, type Actor } from './helpers/actors.js';
@@ -116,45 +112,5 @@ describe('order versions are claimed by inserting a revision', () => {
     // Twice (the job retried, or a second worker): the same order, nothing applied again.
     expect(await readLandedOrder(writerB, orderId, 2)).toMatchObject({ status: 'confirmed', version: 2 });
     expect((await Order.findById(orderId).lean())!.version).toBe(2);
-  });
-
-  it('a batch of changes keeps the protocol per order: a busy lock waits its turn, a dead claim is finished, a refusal fails alone', async () => {
-    const [free, busy, claimed, refused] = await Promise.all([newOrder(), newOrder(), newOrder(), newOrder()]);
-    await changeOrder(writerA, refused, confirmOnce);
-    // A dead writer claimed `claimed`'s version 2 (confirm) long ago and never wrote it.
-    await deadClaimOfConfirm(claimed);
-
-    // Someone else holds `busy` while the batch runs.
-    let batchDone = false;
-    const holder = withLock(writerA.redis, lockKeys.order(busy), async () => {
-      await sleep(300);
-      expect(batchDone).toBe(false);
-    });
-    await sleep(20);
-    const outcomes = await changeOrders(writerA, [free, busy, claimed, refused, free], confirmOnce);
-    batchDone = true;
-    await holder;
-
-    const [a, b, c, d, again] = outcomes;
-    expect(a).toMatchObject({
-      status: 'fulfilled',
-      value: { changed: true, order: { status: 'confirmed', version: 2 } },
-    });
-    expect(again).toEqual(a);
-    expect(b).toMatchObject({
-      status: 'fulfilled',
-      value: { changed: true, order: { status: 'confirmed', version: 2 } },
-    });
-    // The dead claim was finished (confirmed once); confirming it again is refused.
-    expect(c).toMatchObject({ status: 'rejected', reason: { status: 409 } });
-    expect(d).toMatchObject({ status: 'rejected', reason: { status: 409 } });
-    for (const id of [free, busy, claimed, refused]) {
-      const stored = (await Order.findById(id).lean())!;
-      expect(stored).toMatchObject({ status: 'confirmed', version: 2 });
-      expect(await OrderRevision.countDocuments({ orderId: id })).toBe(1);
-    }
-    // What the batch answered is what it stored.
-    const stored = (await Order.findById(free).lean())!;
-    expect((a as PromiseFulfilledResult<ChangeOutcome>).value.order).toEqual(stored);
   });
 });

@@ -8,6 +8,7 @@ import { httpClient } from './helpers/http.js';
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually, runEntry, startApiProcess, type RunningProcess } from './helpers/processes.js';
 import { testEnv } from './helpers/system.js';
+import { readOrder } from '../src/order-flow/inventory-outcome.js';
 
 /** Real processes: SIGTERM the API and the worker in the middle of a burst of orders. */
 let env: Record<string, string>;
@@ -69,8 +70,8 @@ describe('graceful shutdown', () => {
     // A new worker finishes whatever the old one left: every order fully processed, no job failed.
     running.push(runEntry('workers/index.ts', env));
     await eventually(async () => {
-      const orders = await Order.find({ _id: { $in: placed } }).lean();
-      expect(orders.filter((o) => o.inventoryStatus !== 'reduced')).toEqual([]);
+      const orders = await Promise.all(placed.map((id) => readOrder(id)));
+      expect(orders.filter((o) => o!.inventoryStatus !== 'reduced')).toEqual([]);
       expect(await owedJobsOf(placed)).toEqual([]);
     }, 60_000);
     for (const name of QUEUE_NAMES) {

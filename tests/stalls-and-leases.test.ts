@@ -16,6 +16,7 @@ import { httpClient, type HttpClient, type HttpResult } from './helpers/http.js'
 import { createProduct, orderBody, owedJobsOf } from './helpers/orders.js';
 import { eventually, runEntry, startApiProcess as startApi, type RunningProcess } from './helpers/processes.js';
 import { startTestApi, startTestWorkers, testEnv, type TestApi } from './helpers/system.js';
+import { readOrder } from '../src/order-flow/inventory-outcome.js';
 
 /**
  * The time limits the README promises when a process dies mid-step: a job
@@ -208,13 +209,13 @@ describe('stalls and leases', () => {
       expect(deaths).toBe(STALL_POLICY.maxStalledCount + 1);
       await annotate(`job failed by BullMQ after ${failed.stalledCounter} stalls (${deaths} workers died running it)`);
       // Nothing was done, and the order still owes it.
-      expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('pending');
+      expect((await readOrder(orderId))!.inventoryStatus).toBe('pending');
       expect(await owedJobsOf([orderId])).toContain(jobId);
 
       const startedAt = Date.now();
       workers = startTestWorkers(api.config);
       await eventually(async () => {
-        expect((await Order.findById(orderId).lean())!.inventoryStatus).toBe('reduced');
+        expect((await readOrder(orderId))!.inventoryStatus).toBe('reduced');
         expect(await (await Job.fromId(inventory, jobId))!.getState()).toBe('completed');
         expect(await owedJobsOf([orderId])).toEqual([]);
       }, 20_000);

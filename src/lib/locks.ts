@@ -66,42 +66,6 @@ export async function withLock<T>(
   }
 }
 
-/**
- * Takes whichever of `keys` are free, all in one round trip, and waits for
- * none of the busy ones: `fn` learns which it holds. The held ones are renewed
- * and released like `withLock`'s. For batches: a batch that waited for some
- * locks while holding others could wait on another batch doing the same; it
- * handles its busy records afterwards, one by one, with `withLock`.
- */
-export async function withFreeLocks<T>(
-  redis: Redis,
-  keys: readonly string[],
-  fn: (held: boolean[]) => Promise<T>,
-  ttlMs = 4_000,
-): Promise<T> {
-  const token = randomBytes(12).toString('hex');
-  const taking = redis.pipeline();
-  for (const key of keys) taking.set(key, token, 'PX', ttlMs, 'NX');
-  const held = ((await taking.exec()) ?? []).map(([error, reply]) => !error && reply === 'OK');
-  const heldKeys = keys.filter((_, i) => held[i]);
-  const each = (script: string, ...args: Array<string | number>) => {
-    const pipeline = redis.pipeline();
-    for (const key of heldKeys) pipeline.eval(script, 1, key, token, ...args);
-    return pipeline.exec();
-  };
-  const renewal = setInterval(() => {
-    each(RENEW, ttlMs).catch(() => {
-      // As in withLock: the writes' own guards still hold.
-    });
-  }, ttlMs / 3);
-  try {
-    return await fn(held);
-  } finally {
-    clearInterval(renewal);
-    if (heldKeys.length) await each(RELEASE).catch(() => {});
-  }
-}
-
 export const lockKeys = {
   order: (id: string) => `lock:order:${id}`,
   product: (id: string) => `lock:product:${id}`,

@@ -4,6 +4,7 @@ import { withLuaCommand } from '../lib/redis.js';
 import { defineIndexScript, indexedFields, pipelineIndexOrder } from './order-index.js';
 import type { progressOf } from './order-view.js';
 import { remainingOf, type PublicOrder } from './order-view.js';
+import { inventoryRank } from './inventory-outcome.js';
 
 /**
  * Redis caches of order reads, keyed as in the design document:
@@ -11,11 +12,20 @@ import { remainingOf, type PublicOrder } from './order-view.js';
  *   order:{id}:status, :progress        (1 h)
  *   order:{id}:remaining                per-product totals (1 h)
  *   order:{id}:item:{itemId}:remaining  (1 h)
- *   order:{id}:version                  the order version the keys above hold
- * Every write goes through one Lua script that refuses to replace a newer
- * version with an older one, so a slow reader can never put back what a writer
- * just replaced. Every call tolerates Redis being down: callers fall back to
- * MongoDB, which is always right.
+ *   order:{id}:version                  "version:rank", the state the keys above hold
+ * A state is ordered by the order's version and, separately, by its inventory
+ * rank (inventory-outcome.ts: the reduction's outcome is recorded without a new
+ * version). Every write goes through a Lua script that writes a state only
+ * when it is at least as far along in both, so a slow reader can never put back
+ * what a writer just replaced. Two states each ahead in one (a change written
+ * while the outcome was being recorded) are both behind the stored order: the
+ * script refuses the second, whose writer caches the order as stored instead
+ * (`cacheOrders` answers false for it; `cacheAsStored`): a read of the stored
+ * order is at least as far along in both as any state ever cached. An outcome is cached only on the
+ * version it was decided on (`cacheOutcomes`), and keeps the keys derived from
+ * the version (status, progress, remaining) as they are.
+ * Every call tolerates Redis being down: callers fall back to MongoDB, which
+ * is always right.
  */
 
 const ORDER_TTL_S = 5 * 60;
@@ -30,21 +40,55 @@ const key = {
   item: (id: string, itemId: string) => `order:${id}:item:${itemId}:remaining`,
 };
 
-// KEYS[1] = version key; KEYS[2..] = value keys. ARGV[1] = version, ARGV[2] = long TTL,
-// ARGV[3..] = pairs of (ttl, value) for KEYS[2..].
-const SET_IF_NEWER = `
-local current = tonumber(redis.call('GET', KEYS[1]))
-if current and current > tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-for i = 2, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[2 * i], 'EX', ARGV[2 * i - 1])
+// How far along a cached state is: "version:rank" (a bare version, from before ranks: rank 0).
+const CURRENT_STATE = `
+local function currentState(key)
+  local current = redis.call('GET', key)
+  if not current then return nil end
+  local v, r = string.match(current, '^(%d+):?(%d*)$')
+  return tonumber(v) or 0, tonumber(r) or 0
 end
+`;
+
+// KEYS[1] = version key; KEYS[2..] = the order and the keys derived from it. ARGV[1] = version,
+// ARGV[2] = inventory rank, ARGV[3] = long TTL, ARGV[4..] = pairs of (ttl, value) for KEYS[2..].
+// Answers 1 written (the same state is written again: the order's key may have expired before
+// the version's), 0 a state further along is cached, 2 refused (see above).
+const SET_IF_NEWER = `${CURRENT_STATE}
+local version, rank = tonumber(ARGV[1]), tonumber(ARGV[2])
+local v, r = currentState(KEYS[1])
+if v then
+  if v >= version and r >= rank and (v > version or r > rank) then return 0 end
+  if v > version or r > rank then return 2 end
+end
+redis.call('SET', KEYS[1], version .. ':' .. rank, 'EX', ARGV[3])
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i + 1], 'EX', ARGV[2 * i])
+end
+return 1`;
+
+// An inventory outcome on the version it was decided on: KEYS[1] = version key, KEYS[2] = the
+// order; ARGV[1] = version, ARGV[2] = rank, ARGV[3] = the order's TTL, ARGV[4] = the order.
+// Only raises the rank of that version, cached: the keys derived from the version stay as they
+// are. Answers 1 written, 0 a state further along is cached, 2 refused: nothing cached, or
+// another version (the view it was decided on may be behind the stored order).
+const SET_OUTCOME = `${CURRENT_STATE}
+local version, rank = tonumber(ARGV[1]), tonumber(ARGV[2])
+local v, r = currentState(KEYS[1])
+if not v then return 2 end
+if v >= version and r >= rank then return 0 end
+if v ~= version then return 2 end
+redis.call('SET', KEYS[1], version .. ':' .. rank, 'KEEPTTL')
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])
 return 1`;
 
 /**
  * Writes every cache of `order` and files it in the list index, unless Redis
- * already holds a newer version. True when Redis holds this version or a newer
- * one (whose writer cached it), false when Redis could not be written. Never throws.
+ * already holds a state further along. True when Redis holds this state or one
+ * further along (whose writer cached it); false when Redis could not be
+ * written, or refused the state as behind the stored order: the caller then
+ * caches the order as stored (or leaves it to the owed `warm-order` job).
+ * Never throws.
  */
 export async function cacheOrder(redis: Redis, order: PublicOrder): Promise<boolean> {
   const [cached] = await cacheOrders(redis, [order]);
@@ -68,10 +112,45 @@ export async function cacheOrders(redis: Redis, orders: readonly PublicOrder[]):
       pipelineIndexOrder(pipeline, indexedFields(order));
     }
     const replies = (await pipeline.exec()) ?? [];
-    // Per order: its cache write (0 when a newer version is cached already) and its filing.
-    return orders.map(
-      (_, i) => !replies[2 * i]?.[0] && !replies[2 * i + 1]?.[0] && replies.length === 2 * orders.length,
-    );
+    if (replies.length !== 2 * orders.length) return orders.map(() => false);
+    // Per order: its cache write (2 when refused) and its filing.
+    return orders.map((_, i) => {
+      const [error, written] = replies[2 * i]!;
+      return !error && written !== 2 && !replies[2 * i + 1]![0];
+    });
+  } catch {
+    return orders.map(() => false);
+  }
+}
+
+/**
+ * Caches inventory outcomes (inventory-outcome.ts), each on the version its
+ * order was cached at when the outcome was decided: one round trip, and only
+ * `order:{id}` and the state are written (nothing the list index files
+ * changed). False for an order whose cache is gone or holds another version,
+ * or when Redis could not be written: its writer then caches the order as
+ * stored (`cacheAsStored`). Never throws.
+ */
+export async function cacheOutcomes(redis: Redis, orders: readonly PublicOrder[]): Promise<boolean[]> {
+  if (!orders.length) return [];
+  try {
+    const pipeline = withLuaCommand(redis, 'setOrderOutcome', SET_OUTCOME).pipeline();
+    for (const order of orders) {
+      (pipeline as unknown as Record<'setOrderOutcome', (...a: unknown[]) => unknown>).setOrderOutcome(
+        2,
+        key.version(order.id),
+        key.order(order.id),
+        order.version,
+        inventoryRank(order.inventoryStatus),
+        ORDER_TTL_S,
+        JSON.stringify(order),
+      );
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return orders.map((_, i) => {
+      const [error, written] = replies[i] ?? [new Error('no reply')];
+      return !error && written !== 2;
+    });
   } catch {
     return orders.map(() => false);
   }
@@ -92,7 +171,12 @@ function cacheArgs(order: PublicOrder): [string[], Array<string | number>] {
   ];
   return [
     [key.version(order.id), ...entries.map(([k]) => k)],
-    [order.version, DERIVED_TTL_S, ...entries.flatMap(([, ttl, value]) => [ttl, value])],
+    [
+      order.version,
+      inventoryRank(order.inventoryStatus),
+      DERIVED_TTL_S,
+      ...entries.flatMap(([, ttl, value]) => [ttl, value]),
+    ],
   ];
 }
 

@@ -59,9 +59,9 @@ export function toPublicOrder(order: OrderDoc): PublicOrder {
 
 /**
  * The stored order a view was made from, as far as the view tells: deliveries,
- * payments and the bookkeeping it leaves out come back empty. For a batch of
- * changes decided on what a view carries (`changeOrders`'s `known`), whose
- * result is only turned back into a view.
+ * payments and the bookkeeping it leaves out come back empty. For work decided
+ * on what a view carries (the stock reduction of a batch read from the cache),
+ * whose result is only turned back into a view.
  */
 export function orderFromView(view: PublicOrder): OrderDoc {
   const date = (text: string | undefined) => (text ? new Date(text) : undefined);

@@ -2,21 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Queues } from '../jobs/queues.js';
 import { AppError } from '../lib/errors.js';
-import { lockKeys, withFreeLocks, withLock } from '../lib/locks.js';
+import { lockKeys, withLock } from '../lib/locks.js';
 import { sleep } from '../lib/async.js';
-import { Types } from 'mongoose';
-import {
-  duplicateIndexes,
-  insertBuilt,
-  isDuplicateKeyError,
-  lockedWriteFilter,
-  MAX_WRITE_STATEMENTS,
-} from '../lib/mongo.js';
+import { isDuplicateKeyError, lockedWriteFilter } from '../lib/mongo.js';
 import type { Logger } from '../lib/logger.js';
 import { cachedOrders, cacheOrders } from './order-cache.js';
-import { batchJobId, orderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
+import { batchJobId, orderJobId, parseOrderJobId, PER_VERSION_JOBS, type OrderJobName } from './order-jobs.js';
 import { invalidateOrderStats } from './order-stats.js';
-import { orderFromView, toPublicOrder, type PublicOrder } from './order-view.js';
+import { toPublicOrder, type PublicOrder } from './order-view.js';
+import { foldedInventory, readOrder, withInventoryOutcomes } from './inventory-outcome.js';
 import { OrderRevision, revisionId, type ChangeAnnouncement, type OrderRevisionDoc } from './order-revision.model.js';
 import { Order, type OrderDoc } from './order.model.js';
 import { oweJobs, sendOwedJobs, settleOwedJobs, type OwedEntry } from './owed-work.js';
@@ -71,14 +65,14 @@ export async function changeOrder(
 ): Promise<{ order: OrderDoc; changed: boolean; cached: boolean }> {
   const result = await withLock(ctx.redis, lockKeys.order(orderId), async () => {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const order = await Order.findById(orderId).lean<OrderDoc>();
+      const order = await readOrder(orderId);
       if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
       const change = decide(order);
       if (!change) return { order, changed: false, owed: [] as OwedEntry[] };
 
       const version = order.version + 1;
       const owed = owedBy(ctx, orderId, change, version);
-      const set: Record<string, unknown> = { ...change.set, version };
+      const set: Record<string, unknown> = { ...foldedInventory(order), ...change.set, version };
       await oweJobs(owed);
       try {
         await OrderRevision.create({
@@ -100,10 +94,11 @@ export async function changeOrder(
           returnDocument: 'after',
         },
       ).lean<OrderDoc>();
-      if (updated) return { order: updated, changed: true, owed };
+      // With an outcome recorded since the read, if any (it takes no order lock).
+      if (updated) return { order: (await withInventoryOutcomes([updated]))[0]!, changed: true, owed };
       // Only on MongoDB: our claim was finished for us (we stalled past STALE_CLAIM_MS). Deciding
       // again would apply the change twice.
-      const finished = await Order.findById(orderId).lean<OrderDoc>();
+      const finished = await readOrder(orderId);
       if (finished?.version === version) return { order: finished, changed: true, owed };
     }
     throw new AppError('conflict', `order ${orderId} is being changed by many requests at once; try again`, {
@@ -112,147 +107,6 @@ export async function changeOrder(
   });
   const cached = result.changed && (await afterOrderWrite(ctx, result.order, result.owed));
   return { order: result.order, changed: result.changed, cached };
-}
-
-export interface ChangeOutcome {
-  order: OrderDoc;
-  changed: boolean;
-  /** The caches hold the new state (or a newer one). */
-  cached: boolean;
-}
-
-/**
- * `changeOrder` for many orders at once, for a worker's batch: the locks
- * taken in one round trip, the claims inserted in one command and the orders
- * written in one, their caches and jobs as one batch. The same protocol as
- * `changeOrder`, so the guarantees are the same; only the round trips are
- * shared. An order whose lock is busy, or whose next version someone else
- * claimed, goes through `changeOrder` alone afterwards, once this batch's
- * locks are released (so two batches never wait on each other). One outcome
- * per order id, in order.
- */
-export async function changeOrders(
-  ctx: OrderWriteContext,
-  orderIds: readonly string[],
-  decide: (order: OrderDoc) => OrderChange | null,
-  /**
-   * Views the caller read already (from the order cache): those orders are
-   * decided on `orderFromView` of them, with no read of the database. A view
-   * behind the stored order is caught by the claim, whose version is taken
-   * (claims are never deleted; on MongoDB the version filter catches it too),
-   * and that order then goes through `changeOrder` on the stored order. Only
-   * for changes decided on fields a view carries.
-   */
-  known?: ReadonlyMap<string, PublicOrder>,
-): Promise<Array<PromiseSettledResult<ChangeOutcome>>> {
-  const ids = [...new Set(orderIds)];
-  const outcomes = new Map<string, PromiseSettledResult<ChangeOutcome>>();
-  const alone: string[] = [];
-  const written: Array<{ order: OrderDoc; owed: OwedEntry[] }> = [];
-  const settle = (id: string, run: () => ChangeOutcome) => {
-    try {
-      outcomes.set(id, { status: 'fulfilled', value: run() });
-    } catch (reason) {
-      outcomes.set(id, { status: 'rejected', reason });
-    }
-  };
-
-  await withFreeLocks(ctx.redis, ids.map(lockKeys.order), async (held) => {
-    alone.push(...ids.filter((_, i) => !held[i]));
-    const mine = ids.filter((_, i) => held[i]);
-    const read = await Promise.allSettled(
-      mine.map((id) => {
-        const view = known?.get(id);
-        return view ? Promise.resolve(orderFromView(view)) : Order.findById(id).lean<OrderDoc>();
-      }),
-    );
-    const claims: Array<{ id: string; order: OrderDoc; set: Record<string, unknown>; owed: OwedEntry[] }> = [];
-    read.forEach((result, i) => {
-      const id = mine[i]!;
-      if (result.status === 'rejected') return outcomes.set(id, result);
-      settle(id, () => {
-        const order = result.value;
-        if (!order) throw new AppError('not_found', `order ${id} does not exist`);
-        const change = decide(order);
-        if (!change) return { order, changed: false, cached: false };
-        const version = order.version + 1;
-        const owed = owedBy(ctx, id, change, version);
-        // Written without mongoose, which would add `updatedAt` to a `$set` itself.
-        claims.push({ id, order, set: { ...change.set, version, updatedAt: new Date() }, owed });
-        // Replaced once the claim is written (below), or by `changeOrder` if it has to go alone.
-        return { order, changed: false, cached: false };
-      });
-    });
-    if (!claims.length) return;
-
-    await oweJobs(claims.flatMap((claim) => claim.owed));
-    const taken = await claimVersions(claims);
-    alone.push(...claims.filter((claim) => taken.has(claim.id)).map((claim) => claim.id));
-    const claimed = claims.filter((claim) => !taken.has(claim.id));
-    for (let i = 0; i < claimed.length; i += MAX_WRITE_STATEMENTS) {
-      const chunk = claimed.slice(i, i + MAX_WRITE_STATEMENTS);
-      const result = await Order.collection.bulkWrite(
-        chunk.map(({ order, set }) => ({
-          updateOne: { filter: lockedWriteFilter(order._id, { version: order.version }), update: { $set: set } },
-        })),
-        { ordered: false },
-      );
-      // Only on MongoDB, after a lost lock: which ones lost is told by their stored version.
-      const lost =
-        result.matchedCount === chunk.length
-          ? new Set<string>()
-          : await versionsBehind(chunk.map(({ id, set }) => ({ id, version: set.version as number })));
-      for (const claim of chunk) {
-        if (lost.has(claim.id)) {
-          alone.push(claim.id);
-          continue;
-        }
-        written.push({ order: { ...claim.order, ...claim.set } as OrderDoc, owed: claim.owed });
-      }
-    }
-  });
-
-  const cached = await afterOrderWrites(ctx, written);
-  written.forEach(({ order }, i) => {
-    outcomes.set(order._id.toHexString(), {
-      status: 'fulfilled',
-      value: { order, changed: true, cached: cached[i]! },
-    });
-  });
-  const single = await Promise.allSettled(alone.map((id) => changeOrder(ctx, id, decide)));
-  alone.forEach((id, i) => outcomes.set(id, single[i]!));
-  return orderIds.map((id) => outcomes.get(id)!);
-}
-
-/** Inserts the claims' revisions, one command per 90; answers the orders whose version someone else had claimed. */
-async function claimVersions(
-  claims: ReadonlyArray<{ id: string; set: Record<string, unknown> }>,
-): Promise<Set<string>> {
-  const createdAt = new Date();
-  const docs = claims.map(({ id, set }): OrderRevisionDoc => ({
-    _id: revisionId(id, set.version as number),
-    orderId: new Types.ObjectId(id),
-    version: set.version as number,
-    set,
-    createdAt,
-  }));
-  const taken = new Set<string>();
-  for (let start = 0; start < docs.length; start += MAX_WRITE_STATEMENTS) {
-    try {
-      await insertBuilt(OrderRevision, docs.slice(start, start + MAX_WRITE_STATEMENTS));
-    } catch (error) {
-      for (const index of duplicateIndexes(error)) taken.add(claims[start + index]!.id);
-    }
-  }
-  return taken;
-}
-
-/** The orders whose stored version is below the one given (their write did not land). */
-async function versionsBehind(entries: ReadonlyArray<{ id: string; version: number }>): Promise<Set<string>> {
-  const stored = await Promise.all(
-    entries.map(({ id }) => Order.findById(id, { version: 1 }).lean<Pick<OrderDoc, 'version'>>()),
-  );
-  return new Set(entries.filter((entry, i) => (stored[i]?.version ?? 0) < entry.version).map((entry) => entry.id));
 }
 
 /**
@@ -285,11 +139,11 @@ export async function readLandedOrder(
   orderId: string,
   version: number | undefined,
 ): Promise<OrderDoc | null> {
-  const order = await Order.findById(orderId).lean<OrderDoc>();
+  const order = await readOrder(orderId);
   if (version === undefined || (order && order.version >= version)) return order;
   if (order) {
     await withLock(ctx.redis, lockKeys.order(orderId), () => finishStaleClaim(orderId, version));
-    const finished = await Order.findById(orderId).lean<OrderDoc>();
+    const finished = await readOrder(orderId);
     if (finished && finished.version >= version) return finished;
   }
   throw new ChangeNotLanded(orderId, version);
@@ -381,10 +235,11 @@ function batchEntries(entries: readonly OwedEntry[]): OwedEntry[] {
   const id = randomUUID();
   const byName = new Map<OrderJobName, OwedEntry>();
   for (const { jobId, version, requestId } of entries) {
-    const [name, orderId] = jobId.split('_') as [OrderJobName, string];
+    // Made by `orderJobId` for these orders (owedBy, placementJobs): always an order's own job.
+    const { name, payload } = parseOrderJobId(jobId, version)!;
     const batch = byName.get(name) ?? { jobId: batchJobId(name, id), version, members: [] };
     batch.version = Math.max(batch.version, version);
-    batch.members!.push({ orderId, version, ...(requestId ? { requestId } : {}) });
+    batch.members!.push({ orderId: payload.orderId, version, ...(requestId ? { requestId } : {}) });
     byName.set(name, batch);
   }
   return [...byName.values()];

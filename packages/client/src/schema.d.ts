@@ -907,6 +907,7 @@ export interface components {
       estimatedDelivery?: string;
       notes?: string;
       cancelReason?: string;
+      /** @description Counts the order's changes. The inventory outcome (pending → reduced or short), recorded by the worker beside the order, does not change it: watch inventoryStatus or the order:inventory-reduced event. */
       version: number;
       createdAt: string;
       updatedAt: string;

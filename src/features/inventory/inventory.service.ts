@@ -11,16 +11,21 @@ import { forgetProducts, rememberProducts } from '../catalog/catalog.service.js'
 import { Product, type ProductDoc } from '../catalog/product.model.js';
 import { recordNotifications } from '../notifications/notifications.service.js';
 import { orderAudience } from '../../order-flow/order-announcements.js';
-import { warmCaches } from '../../order-flow/order-cache-warming.js';
+import { cacheAsStored } from '../../order-flow/order-cache-warming.js';
 import {
   changeOrder,
-  changeOrders,
   readLandedOrder,
   readLandedViews,
   type OrderWriteContext,
 } from '../../order-flow/order-writes.js';
+import {
+  recordInventoryOutcomes,
+  withInventoryOutcome,
+  type InventoryOutcomeDoc,
+} from '../../order-flow/inventory-outcome.js';
+import { cacheOutcomes } from '../../order-flow/order-cache.js';
 import type { OrderDoc, OrderItemDoc } from '../../order-flow/order.model.js';
-import type { PublicOrder } from '../../order-flow/order-view.js';
+import { orderFromView, toPublicOrder, type PublicOrder } from '../../order-flow/order-view.js';
 import { InventoryMove, moveId, type InventoryMoveDoc, type MoveKind } from './inventory-move.model.js';
 
 /**
@@ -410,39 +415,36 @@ const lostLock = (productId: Types.ObjectId) =>
   });
 
 /**
- * Records the orders' reductions (reduced or short), each once, in one batch
- * of order writes, and tells everyone concerned. One outcome per order.
+ * Records the orders' outcomes (reduced or short), each once, in one insert of
+ * small records (order-flow/inventory-outcome.ts), caches them, and tells
+ * everyone concerned. One outcome per order.
  */
 async function finishReductions(
   ctx: InventoryContext,
   entries: ReadonlyArray<{ orderId: string; short: OrderDoc['shortItems'] }>,
-  /** The orders as the batch read them: decided on without reading them again (see `changeOrders`). */
+  /** The orders as the batch read them (the cache, else MongoDB with their outcomes). */
   views: ReadonlyMap<string, PublicOrder>,
 ): Promise<Array<PromiseSettledResult<OrderDoc>>> {
   if (!entries.length) return [];
-  const shortOf = new Map(entries.map(({ orderId, short }) => [orderId, short]));
-  // Owes no cache warm: caching the outcome is part of this job's effect. A write-through that
-  // failed fails the job, and its retry (which finds the outcome recorded) caches it.
-  const changes = await changeOrders(
-    ctx,
-    entries.map((entry) => entry.orderId),
-    (current) => {
-      if (current.inventoryStatus !== 'pending') return null;
-      const short = shortOf.get(current._id.toHexString())!;
-      return { set: { inventoryStatus: short.length ? 'short' : 'reduced', shortItems: short }, jobs: [] };
-    },
-    views,
+  const orders = entries.map(({ orderId }) => orderFromView(views.get(orderId)!));
+  // An order that shows its outcome already (a retry, or read from MongoDB) is only cached and announced again.
+  const recorded = await recordInventoryOutcomes(
+    entries
+      .filter((_, i) => orders[i]!.inventoryStatus === 'pending')
+      .map(({ orderId, short }) => ({ orderId, shortItems: short })),
   );
+  await giveBackUnrecordedTakes(ctx, entries, orders, recorded);
+  const finished = orders.map((order) => withInventoryOutcome(order, recorded.get(order._id.toHexString())));
+  // Owes no cache warm: caching the outcome is part of this job's effect. An order whose cache
+  // does not hold the version the outcome was decided on (a change was written meanwhile, or Redis
+  // lost it) is cached as stored; a write-through that failed fails the job, whose retry caches it.
+  const cached = await cacheOutcomes(ctx.redis, finished.map(toPublicOrder));
   const outcomes = await Promise.allSettled(
-    changes.map(async (change, i) => {
-      if (change.status === 'rejected') throw change.reason;
-      const { order, cached } = change.value;
-      if (!cached && !(await warmCaches(ctx.redis, order))) {
-        throw new AppError('unavailable', `order ${entries[i]!.orderId}: inventory recorded, caches not written yet`, {
-          retryable: true,
-        });
-      }
-      return order;
+    finished.map(async (order, i) => {
+      if (cached[i] || (await cacheAsStored(ctx.redis, entries[i]!.orderId))) return order;
+      throw new AppError('unavailable', `order ${entries[i]!.orderId}: inventory recorded, caches not written yet`, {
+        retryable: true,
+      });
     }),
   );
   const done = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
@@ -473,6 +475,33 @@ async function finishReductions(
     }
   }
   return outcomes;
+}
+
+/**
+ * An outcome an earlier run recorded stands. A retry that decided on a view
+ * still saying `pending` (that run died before caching its outcome, or could
+ * not) may have taken stock for a line the recorded outcome says was short,
+ * the product having been restocked since: that stock goes back, once (a
+ * restore move, which a later cancel then finds made).
+ */
+async function giveBackUnrecordedTakes(
+  ctx: InventoryContext,
+  entries: ReadonlyArray<{ orderId: string; short: OrderDoc['shortItems'] }>,
+  orders: readonly OrderDoc[],
+  recorded: ReadonlyMap<string, InventoryOutcomeDoc>,
+): Promise<void> {
+  await Promise.all(
+    entries.map(async ({ orderId, short }, i) => {
+      const outcome = recorded.get(orderId);
+      if (outcome?.status !== 'short') return;
+      const shortNow = new Set(short.map((line) => String(line.productId)));
+      for (const line of outcome.shortItems) {
+        if (shortNow.has(String(line.productId))) continue;
+        const item = orders[i]!.items.find((it) => String(it.productId) === String(line.productId));
+        if (item) await applyRestoration(ctx.redis, orderId, item);
+      }
+    }),
+  );
 }
 
 const publicShort = (order: OrderDoc) =>

@@ -17,6 +17,7 @@ import { writeNewOrders, type OrderWriteContext } from '../../order-flow/order-w
 import type { OwedEntry } from '../../order-flow/owed-work.js';
 import { groupCommit } from '../../lib/group-commit.js';
 import { Order, type OrderDoc } from '../../order-flow/order.model.js';
+import { readOrder } from '../../order-flow/inventory-outcome.js';
 import type { PlaceOrderInput } from './orders.schemas.js';
 
 export interface PlacementSettings {
@@ -340,9 +341,7 @@ const placementJobs =
  */
 async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed: boolean): Promise<CheckoutResult> {
   // By `_id` one at a time: FerretDB pushes nothing else down (an `$in` reads the whole collection).
-  const stored = resumed
-    ? (await Promise.all(plan.map((o) => Order.findById(o._id).lean<OrderDoc>()))).filter((o) => o !== null)
-    : [];
+  const stored = resumed ? (await Promise.all(plan.map((o) => readOrder(o._id)))).filter((o) => o !== null) : [];
   const storedIds = new Set(stored.map((o) => o._id.toHexString()));
   const fresh = plan.filter((o) => !storedIds.has(o._id.toHexString()));
 
@@ -353,7 +352,7 @@ async function commitCheckout(ctx: OrderWriteContext, plan: OrderDoc[], resumed:
   const taken = fresh.filter((o) => batch.taken.has(o._id.toHexString()));
   ordersCreated.inc(fresh.length - taken.length);
   if (taken.length) {
-    const found = await Promise.all(taken.map((o) => Order.findById(o._id).lean<OrderDoc>()));
+    const found = await Promise.all(taken.map((o) => readOrder(o._id)));
     stored.push(...found.filter((o) => o !== null));
   }
   // Orders the crashed request already wrote may have moved on since; answer with what is stored.

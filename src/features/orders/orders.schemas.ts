@@ -82,7 +82,10 @@ export const OrderSchema = z
     estimatedDelivery: z.string().optional(),
     notes: z.string().optional(),
     cancelReason: z.string().optional(),
-    version: z.number().int(),
+    version: z.number().int().openapi({
+      description:
+        "Counts the order's changes. The inventory outcome (pending → reduced or short), recorded by the worker beside the order, does not change it: watch inventoryStatus or the order:inventory-reduced event.",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

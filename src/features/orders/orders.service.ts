@@ -26,6 +26,7 @@ import {
 } from '../../order-flow/order-view.js';
 import { changeOrder, type OrderWriteContext } from '../../order-flow/order-writes.js';
 import { Order, type OrderDoc } from '../../order-flow/order.model.js';
+import { readOrder, withInventoryOutcomes } from '../../order-flow/inventory-outcome.js';
 import type { ListOrdersQuery } from './orders.schemas.js';
 
 // Someone who may not see an order learns nothing, not even that it exists.
@@ -100,7 +101,7 @@ export async function listOrders(redis: Redis, caller: Principal, query: ListOrd
       .lean<OrderDoc[]>(),
   ]);
   return {
-    data: docs.map(toPublicOrder),
+    data: (await withInventoryOutcomes(docs)).map(toPublicOrder),
     page: query.page,
     limit: query.limit,
     total,
@@ -114,7 +115,7 @@ async function ordersByIds(redis: Redis, ids: readonly string[]): Promise<Public
   const missing = ids.filter((id) => !cached.has(id));
   const loaded = await Promise.all(
     missing.map(async (id) => {
-      const doc = await Order.findById(id, VIEW_PROJECTION).lean<OrderDoc>();
+      const doc = await readOrder(id, VIEW_PROJECTION);
       if (!doc) return undefined;
       const order = toPublicOrder(doc);
       await cacheOrder(redis, order);
@@ -154,7 +155,7 @@ export async function getOrder(
 ): Promise<PublicOrder> {
   let order = cached === undefined ? await cachedOrder(redis, id) : cached;
   if (!order) {
-    const doc = await Order.findById(id, VIEW_PROJECTION).lean<OrderDoc>();
+    const doc = await readOrder(id, VIEW_PROJECTION);
     if (!doc) throw notFound(id);
     order = toPublicOrder(doc);
     await cacheOrder(redis, order);
