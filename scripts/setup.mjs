@@ -30,6 +30,20 @@ const fail = (message) => {
   process.exit(1);
 };
 
+/**
+ * Runs a step that downloads, up to three times, 10 s apart: a registry or
+ * mirror that fails once on a fresh machine should not fail the set-up.
+ * Answers whether it succeeded.
+ */
+function withRetries(what, command, args, options) {
+  for (let attempt = 1; ; attempt++) {
+    if (spawnSync(command, args, { stdio: 'inherit', ...options }).status === 0) return true;
+    if (attempt === 3) return false;
+    say(`${what} failed (attempt ${attempt}); trying again in 10 s…`);
+    spawnSync('sleep', ['10']);
+  }
+}
+
 function ensureNpmPackages() {
   const installed = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
@@ -39,8 +53,8 @@ function ensureNpmPackages() {
       ? 'package-lock.json changed since node_modules was installed: reinstalling with npm ci (it replaces node_modules)…'
       : 'installing npm packages (npm ci)…',
   );
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) fail('npm ci failed; see its output above (is the npm registry reachable?)');
+  if (!withRetries('npm ci', 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: root }))
+    fail('npm ci failed; see its output above (is the npm registry reachable?)');
 }
 
 function findGo() {
@@ -118,8 +132,7 @@ function prepareBuildDir(go, source, buildDir) {
     if (file.endsWith('.go') || file === 'go.mod' || file === 'go.sum')
       copyFileSync(join(source, file), join(buildDir, file));
   }
-  const vendor = spawnSync(go, ['mod', 'vendor'], { cwd: buildDir, stdio: 'inherit' });
-  if (vendor.status !== 0) {
+  if (!withRetries('go mod vendor', go, ['mod', 'vendor'], { cwd: buildDir })) {
     fail(
       '`go mod vendor` of FerretDB failed; see its output above (is the Go module proxy reachable? try `go env GOPROXY`)',
     );
@@ -154,9 +167,14 @@ function ensureChromium() {
   }
   say('installing chromium for the browser tests (apt-get)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const result = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
-  if (result.status !== 0) say('could not install chromium; the browser tests will fail');
+  // Waits for a lock another apt holds (a fresh machine's apt may be busy).
+  const aptGet = ['-o', 'DPkg::Lock::Timeout=300'];
+  if (
+    withRetries('apt-get update', 'apt-get', [...aptGet, 'update', '-qq'], { env }) &&
+    withRetries('apt-get install', 'apt-get', [...aptGet, 'install', '-y', '-qq', 'chromium'], { env })
+  )
+    return;
+  say('could not install chromium; the browser tests will fail');
 }
 
 /**
